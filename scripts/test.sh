@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Every test: formatting, lints, unit and integration tests on the real model
+# natively, and the wasm tests in headless Chromium. Prints how long each stage took.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+total=$SECONDS
+stage() { printf '\n[test] %s\n' "$*"; }
+took() { printf '[test] %s took %ss\n' "$1" "$(( SECONDS - $2 ))"; }
+
+t=$SECONDS; stage "model"; bash scripts/setup-model.sh; took model $t
+t=$SECONDS; stage "cargo fmt --check"; cargo fmt --check; took fmt $t
+t=$SECONDS; stage "clippy (native)"; cargo clippy --release --all-targets -- -D warnings; took "clippy native" $t
+t=$SECONDS; stage "clippy (wasm32)"; cargo clippy --release --target wasm32-unknown-unknown --lib --tests -- -D warnings; took "clippy wasm32" $t
+t=$SECONDS; stage "native tests"; cargo test --release; took "native tests" $t
+
+t=$SECONDS; stage "wasm tests in headless Chromium"
+MODEL_DIR="${PRINCIPLE_CHECKER_MODEL:-$PWD/models/smollm2-135m-instruct}"
+log=$(mktemp)
+python3 tools/serve.py "$MODEL_DIR" 0 > "$log" &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 50); do [ -s "$log" ] && break; sleep 0.1; done
+export PRINCIPLE_CHECKER_MODEL_URL=$(head -1 "$log")
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=900 \
+  cargo test --release --target wasm32-unknown-unknown --test wasm
+took "wasm tests" $t
+stage "all tests passed in $(( SECONDS - total ))s"

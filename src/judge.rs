@@ -1,0 +1,414 @@
+//! Scoring: prompts → tokens → model → answer-letter probabilities, for every
+//! principle, every pair of responses and both orders.
+//!
+//! The work is arranged so the expensive part is done once: each ordering's shared
+//! prefix is prefilled into a KV cache, and every principle runs only its suffix.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::constitution::Principle;
+use crate::model::{KvCache, Model, ModelError, ModelFiles};
+use crate::prompt::{self, Layout, Options, OPTION_LETTERS};
+use crate::tokenizer::{TextTokenizer, TokenizerError};
+use crate::verdict::{self, PairJudgement, PrincipleVerdict, Summary};
+
+/// The longest prompt (prefix + suffix) the judge accepts. Below the model's own
+/// context, because attention cost and cache memory grow with it and a browser tab
+/// must stay responsive; long inputs get a precise error instead.
+pub const DEFAULT_MAX_PROMPT_TOKENS: usize = 2048;
+
+#[derive(Debug, Error)]
+pub enum JudgeError {
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error(transparent)]
+    Tokenizer(#[from] TokenizerError),
+    #[error("{part} is {part_tokens} tokens long, which makes the prompt {total} tokens; the limit is {limit}: shorten {part} by at least {over} tokens")]
+    TooLong {
+        part: String,
+        part_tokens: usize,
+        total: usize,
+        limit: usize,
+        over: usize,
+    },
+    #[error("at least 2 responses are needed; got {0}")]
+    TooFewResponses(usize),
+    #[error("no principles were selected")]
+    NoPrinciples,
+    #[error("the check was cancelled")]
+    Cancelled,
+}
+
+/// What to judge: a conversation transcript and the candidate final responses.
+#[derive(Clone, Debug)]
+pub struct CheckInput<'a> {
+    pub transcript: &'a str,
+    pub responses: &'a [String],
+    pub principles: &'a [Principle],
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CheckResult {
+    pub layout: Layout,
+    pub responses: usize,
+    pub verdicts: Vec<PrincipleVerdict>,
+    pub groups: Vec<Summary>,
+    pub overall: Option<Summary>,
+    /// Best first (Bradley–Terry over every principle's pairs).
+    pub ranking: Vec<usize>,
+    /// Tokens the model processed, prefixes and suffixes together.
+    pub tokens_processed: usize,
+}
+
+impl CheckResult {
+    pub fn new(layout: Layout, responses: usize, verdicts: Vec<PrincipleVerdict>, tokens: usize) -> Self {
+        let mut group_ids: Vec<&str> = Vec::new();
+        for v in &verdicts {
+            if !group_ids.contains(&v.group.as_str()) {
+                group_ids.push(&v.group);
+            }
+        }
+        let groups = group_ids
+            .iter()
+            .filter_map(|g| {
+                let members: Vec<&PrincipleVerdict> = verdicts.iter().filter(|v| v.group == *g).collect();
+                verdict::summarize(Some(g), &members)
+            })
+            .collect();
+        let all: Vec<&PrincipleVerdict> = verdicts.iter().collect();
+        CheckResult {
+            layout,
+            responses,
+            overall: verdict::summarize(None, &all),
+            ranking: verdict::ranking(responses, &verdicts),
+            groups,
+            verdicts,
+            tokens_processed: tokens,
+        }
+    }
+}
+
+/// The chain of thought for one principle and its clamped answer.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Reasoning {
+    pub text: String,
+    /// P(first response better) read after the reasoning, before clamping.
+    pub p_first_raw: f64,
+    /// The same, clamped into [0.4, 0.6] as the paper does.
+    pub p_first: f64,
+    pub tokens: usize,
+}
+
+/// Progress reported after each principle; return `false` to stop.
+pub type OnVerdict<'a> = dyn FnMut(&PrincipleVerdict, usize, usize) -> bool + 'a;
+
+pub struct Judge {
+    model: Model,
+    tokenizer: TextTokenizer,
+    letters: [u32; 2],
+    eos: u32,
+    pub layout: Layout,
+    pub max_prompt_tokens: usize,
+    pub name: String,
+}
+
+/// Every ordered pair of distinct responses: (shown as A, shown as B).
+fn ordered_pairs(n: usize) -> Vec<(usize, usize)> {
+    let mut v = Vec::new();
+    for i in 0..n {
+        for j in (i + 1)..n {
+            v.push((i, j));
+            v.push((j, i));
+        }
+    }
+    v
+}
+
+impl Judge {
+    pub fn new(files: &ModelFiles) -> Result<Judge, JudgeError> {
+        let tokenizer = TextTokenizer::from_bytes(&files.tokenizer)?;
+        let arch = &files.manifest.architecture;
+        if tokenizer.vocab_size() != arch.vocab {
+            return Err(ModelError::VocabMismatch {
+                tokenizer: tokenizer.vocab_size(),
+                model: arch.vocab,
+            }
+            .into());
+        }
+        let letters = [
+            tokenizer.single_token(OPTION_LETTERS[0])?,
+            tokenizer.single_token(OPTION_LETTERS[1])?,
+        ];
+        let model = Model::load(&files.manifest, &files.onnx)?;
+        Ok(Judge {
+            max_prompt_tokens: DEFAULT_MAX_PROMPT_TOKENS.min(arch.context_length),
+            eos: files.manifest.tokens.eos,
+            name: files.manifest.name.clone(),
+            model,
+            tokenizer,
+            letters,
+            layout: Layout::default(),
+        })
+    }
+
+    pub fn tokenizer(&self) -> &TextTokenizer {
+        &self.tokenizer
+    }
+
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// P(option A) for a prompt whose last token precedes the answer letter.
+    fn answer_probability(&self, cache: &KvCache, suffix: &[u32]) -> Result<(f64, KvCache), JudgeError> {
+        let (logits, cache) = self.model.forward(cache, suffix)?;
+        let p = verdict::two_way(
+            logits[self.letters[0] as usize],
+            logits[self.letters[1] as usize],
+        );
+        Ok((p, cache))
+    }
+
+    /// Checks every prompt fits before any work starts, naming the longest part.
+    fn check_lengths(
+        &self,
+        transcript_tokens: usize,
+        response_tokens: &[usize],
+        principles: &[(usize, &Principle)],
+    ) -> Result<(), JudgeError> {
+        let fixed = self
+            .tokenizer
+            .encode(&(prompt::prefix(Layout::Paper, "", Options { first: "", second: "" })
+                + &prompt::suffix(self.layout, "", Options { first: "", second: "" })
+                + prompt::REASONING_CUE))?
+            .len()
+            + 8;
+        let mut resp: Vec<(usize, usize)> = response_tokens.iter().copied().enumerate().collect();
+        resp.sort_by(|a, b| b.1.cmp(&a.1));
+        let (longest_principle, principle_tokens) =
+            principles.iter().map(|(n, p)| (p, *n)).max_by_key(|x| x.1).expect("principles checked non-empty");
+        let total = fixed + transcript_tokens + resp[0].1 + resp[1].1 + principle_tokens;
+        if total <= self.max_prompt_tokens {
+            return Ok(());
+        }
+        let mut parts = vec![
+            ("the conversation".to_string(), transcript_tokens),
+            (format!("response {}", resp[0].0 + 1), resp[0].1),
+            (format!("principle {:?}", longest_principle.id), principle_tokens),
+        ];
+        parts.sort_by(|a, b| b.1.cmp(&a.1));
+        let (part, part_tokens) = parts.swap_remove(0);
+        Err(JudgeError::TooLong {
+            part,
+            part_tokens,
+            total,
+            limit: self.max_prompt_tokens,
+            over: total - self.max_prompt_tokens,
+        })
+    }
+
+    /// Judges every pair of responses under every principle, in both orders, calling
+    /// `on_verdict` as each principle finishes (so a page can stream results).
+    pub fn check(&self, input: &CheckInput, on_verdict: &mut OnVerdict) -> Result<CheckResult, JudgeError> {
+        let n = input.responses.len();
+        if n < 2 {
+            return Err(JudgeError::TooFewResponses(n));
+        }
+        if input.principles.is_empty() {
+            return Err(JudgeError::NoPrinciples);
+        }
+        let transcript_tokens = self.tokenizer.encode(input.transcript)?.len();
+        let response_tokens = input
+            .responses
+            .iter()
+            .map(|r| self.tokenizer.encode(r).map(|t| t.len()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let principle_tokens = input
+            .principles
+            .iter()
+            .map(|p| self.tokenizer.encode(&p.text).map(|t| (t.len(), p)))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.check_lengths(transcript_tokens, &response_tokens, &principle_tokens)?;
+
+        let orders = ordered_pairs(n);
+        let mut tokens = 0usize;
+        // prefix caches: principle-last has one per ordering, paper one in all
+        let mut caches: HashMap<(usize, usize), KvCache> = HashMap::new();
+        let opts = |(a, b): (usize, usize)| Options {
+            first: &input.responses[a],
+            second: &input.responses[b],
+        };
+        for &order in &orders {
+            let key = match self.layout {
+                Layout::Paper => (0, 0),
+                Layout::PrincipleLast => order,
+            };
+            if let std::collections::hash_map::Entry::Vacant(e) = caches.entry(key) {
+                let ids = self.tokenizer.encode(&prompt::prefix(self.layout, input.transcript, opts(order)))?;
+                tokens += ids.len();
+                let (_, cache) = self.model.forward(&self.model.empty_cache(), &ids)?;
+                e.insert(cache);
+            }
+        }
+        let mut verdicts = Vec::with_capacity(input.principles.len());
+        for (k, principle) in input.principles.iter().enumerate() {
+            let mut p_shown_first: HashMap<(usize, usize), f64> = HashMap::new();
+            for &order in &orders {
+                let key = match self.layout {
+                    Layout::Paper => (0, 0),
+                    Layout::PrincipleLast => order,
+                };
+                let ids = self
+                    .tokenizer
+                    .encode(&prompt::suffix(self.layout, &principle.text, opts(order)))?;
+                tokens += ids.len();
+                let (p, _) = self.answer_probability(&caches[&key], &ids)?;
+                p_shown_first.insert(order, p);
+            }
+            let pairs = orders
+                .iter()
+                .filter(|(a, b)| a < b)
+                .map(|&(a, b)| PairJudgement {
+                    first: a,
+                    second: b,
+                    p_first_shown_first: p_shown_first[&(a, b)],
+                    p_first_shown_second: 1.0 - p_shown_first[&(b, a)],
+                })
+                .collect();
+            let v = PrincipleVerdict::new(&principle.id, &principle.group, n, pairs);
+            let go_on = on_verdict(&v, k + 1, input.principles.len());
+            verdicts.push(v);
+            if !go_on {
+                return Err(JudgeError::Cancelled);
+            }
+        }
+        Ok(CheckResult::new(self.layout, n, verdicts, tokens))
+    }
+
+    /// Scores one prompt in a single forward pass, without prefix reuse: the
+    /// reference that the cached path must match.
+    pub fn score_uncached(&self, transcript: &str, principle: &str, first: &str, second: &str) -> Result<f64, JudgeError> {
+        let o = Options { first, second };
+        let mut ids = self.tokenizer.encode(&prompt::prefix(self.layout, transcript, o))?;
+        ids.extend(self.tokenizer.encode(&prompt::suffix(self.layout, principle, o))?);
+        Ok(self.answer_probability(&self.model.empty_cache(), &ids)?.0)
+    }
+
+    /// Writes a chain of thought about which of `first`/`second` better satisfies the
+    /// principle, streaming text through `on_text` (return `false` to stop early),
+    /// then reads the answer and clamps it.
+    pub fn reason(
+        &self,
+        transcript: &str,
+        principle: &str,
+        first: &str,
+        second: &str,
+        max_new_tokens: usize,
+        on_text: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<Reasoning, JudgeError> {
+        let o = Options { first, second };
+        let mut ids = self.tokenizer.encode(&prompt::prefix(self.layout, transcript, o))?;
+        ids.extend(self.tokenizer.encode(&prompt::reasoning_suffix(self.layout, principle, o))?);
+        let limit = self.max_prompt_tokens + max_new_tokens;
+        if ids.len() + max_new_tokens > limit.min(self.model.architecture().context_length) {
+            return Err(JudgeError::TooLong {
+                part: "the reasoning prompt".into(),
+                part_tokens: ids.len(),
+                total: ids.len() + max_new_tokens,
+                limit,
+                over: ids.len() + max_new_tokens - limit,
+            });
+        }
+        let (mut logits, mut cache) = self.model.forward(&self.model.empty_cache(), &ids)?;
+        let mut generated: Vec<u32> = Vec::new();
+        let mut text = String::new();
+        for _ in 0..max_new_tokens {
+            let next = greedy(&logits);
+            if next == self.eos {
+                break;
+            }
+            generated.push(next);
+            let decoded = self.tokenizer.decode(&generated)?;
+            // emit only whole characters: a multi-byte character may span tokens
+            if !decoded.ends_with('\u{FFFD}') && decoded.len() > text.len() && decoded.starts_with(&text) {
+                let delta = decoded[text.len()..].to_string();
+                text = decoded;
+                if !on_text(&delta) {
+                    break;
+                }
+            }
+            if stop_reasoning(&text) {
+                break;
+            }
+            let (l, c) = self.model.forward(&cache, &[next])?;
+            logits = l;
+            cache = c;
+        }
+        let text = trim_reasoning(&text);
+        // score after the reasoning as written (trimmed), asking again for the letter
+        let mut tail = self.tokenizer.encode(&text)?;
+        tail.extend(self.tokenizer.encode(prompt::REASONING_ANSWER_CUE)?);
+        let mut all = ids;
+        all.extend(&tail);
+        let (p, _) = self.answer_probability(&self.model.empty_cache(), &all)?;
+        Ok(Reasoning {
+            tokens: generated.len(),
+            p_first_raw: p,
+            p_first: verdict::clamp_after_reasoning(p),
+            text,
+        })
+    }
+}
+
+fn greedy(logits: &[f32]) -> u32 {
+    let mut best = 0;
+    for (i, &x) in logits.iter().enumerate() {
+        if x > logits[best] {
+            best = i;
+        }
+    }
+    best as u32
+}
+
+/// A small model rambles on into new "questions" or writes its own answer line; the
+/// reasoning ends at either, and the judge asks for the answer itself.
+fn stop_reasoning(text: &str) -> bool {
+    text.contains("\n\n\n") || text.contains("answer is") || text.contains("\nHuman:") || text.contains("\nOptions:")
+}
+
+fn trim_reasoning(text: &str) -> String {
+    let mut t = text;
+    for cut in ["\n\n\n", "\nHuman:", "\nOptions:"] {
+        if let Some(i) = t.find(cut) {
+            t = &t[..i];
+        }
+    }
+    if let Some(i) = t.find("answer is") {
+        // drop the sentence that starts to state the answer; the judge reads it itself
+        let start = t[..i].rfind(['\n', '.']).map(|j| j + 1).unwrap_or(0);
+        t = &t[..start];
+    }
+    t.trim_end().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ordered_pairs_cover_both_orders() {
+        assert_eq!(ordered_pairs(2), vec![(0, 1), (1, 0)]);
+        assert_eq!(ordered_pairs(3).len(), 6);
+    }
+
+    #[test]
+    fn reasoning_is_trimmed_before_an_answer_line() {
+        assert_eq!(trim_reasoning(" A is kind. B is rude.\nSo the answer is (A)"), " A is kind. B is rude.");
+        assert_eq!(trim_reasoning("A helps.\n\n\nHuman: more"), "A helps.");
+        assert!(stop_reasoning("x\nOptions:"));
+        assert!(!stop_reasoning("A helps."));
+    }
+}

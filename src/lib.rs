@@ -1,0 +1,15 @@
+//! principle-checker: judge assistant responses against a written constitution with a
+//! small language model, natively or in the browser.
+//!
+//! Data flows one way: text → [`prompt`] → [`tokenizer`] → [`model`] → [`judge`] → view.
+//! Only [`model`] knows tract; only the CLI and `wasm` know their environments.
+
+pub mod constitution;
+pub mod conversation;
+pub mod model;
+pub mod tokenizer;
+pub mod prompt;
+pub mod verdict;
+pub mod judge;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;

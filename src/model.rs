@@ -1,0 +1,322 @@
+//! The only room that knows tract: a model folder (manifest + ONNX + tokenizer) becomes
+//! a runnable decoder with an explicit KV cache.
+//!
+//! The cache is a value the caller owns, not hidden state, so the judge can prefill the
+//! shared prefix once and branch every principle's suffix off the same cache.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+use tract_onnx::prelude::*;
+
+/// The manifest's `format` value this build reads.
+pub const MANIFEST_FORMAT: &str = "principle-checker-model/1";
+
+#[derive(Debug, Error)]
+pub enum ModelError {
+    #[error("the model manifest is not valid: {0}")]
+    Manifest(String),
+    #[error("the model manifest has format {found:?}; this build reads {MANIFEST_FORMAT:?}")]
+    UnsupportedFormat { found: String },
+    #[error("{file} is {actual} bytes but the manifest says {expected}: the download is incomplete or the file was replaced")]
+    SizeMismatch {
+        file: String,
+        expected: u64,
+        actual: u64,
+    },
+    #[error("{file} does not match its checksum (sha256 {actual}, manifest says {expected}): the file is corrupt or belongs to another model; fetch it again")]
+    ChecksumMismatch {
+        file: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("could not read {file}: {reason}")]
+    Io { file: String, reason: String },
+    #[error("the model file could not be loaded as an ONNX decoder: {0}")]
+    Onnx(String),
+    #[error("the model has no {0:?} input or output: it was not exported with a KV cache by tools/convert_gguf.py")]
+    MissingTensor(String),
+    #[error("the tokenizer has {tokenizer} tokens but the model has {model}: they belong to different models")]
+    VocabMismatch { tokenizer: usize, model: usize },
+    #[error("the model failed while running: {0}")]
+    Run(String),
+}
+
+/// The part of `manifest.json` that describes the network's shape.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Architecture {
+    pub layers: usize,
+    pub hidden: usize,
+    pub heads: usize,
+    pub kv_heads: usize,
+    pub head_dim: usize,
+    /// Feed-forward width (for FLOP counts).
+    #[serde(default)]
+    pub ffn: usize,
+    pub vocab: usize,
+    pub context_length: usize,
+    #[serde(default)]
+    pub rms_eps: f64,
+    #[serde(default)]
+    pub rope_base: f64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct FileEntry {
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct TokenInfo {
+    pub bos: u32,
+    pub eos: u32,
+    #[serde(default)]
+    pub special: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Manifest {
+    pub format: String,
+    pub name: String,
+    #[serde(default)]
+    pub license: Option<String>,
+    #[serde(default)]
+    pub source: serde_json::Value,
+    #[serde(default)]
+    pub converter: serde_json::Value,
+    pub architecture: Architecture,
+    pub tokens: TokenInfo,
+    pub files: std::collections::BTreeMap<String, FileEntry>,
+}
+
+impl Manifest {
+    pub fn from_json(bytes: &[u8]) -> Result<Manifest, ModelError> {
+        let m: Manifest =
+            serde_json::from_slice(bytes).map_err(|e| ModelError::Manifest(e.to_string()))?;
+        if m.format != MANIFEST_FORMAT {
+            return Err(ModelError::UnsupportedFormat { found: m.format });
+        }
+        for f in [MODEL_FILE, TOKENIZER_FILE] {
+            if !m.files.contains_key(f) {
+                return Err(ModelError::Manifest(format!("it lists no {f}")));
+            }
+        }
+        Ok(m)
+    }
+
+    /// Checks a file's bytes against the manifest; the size first, because a truncated
+    /// download is the common case and deserves the plainer message.
+    pub fn verify(&self, file: &str, bytes: &[u8]) -> Result<(), ModelError> {
+        let entry = self
+            .files
+            .get(file)
+            .ok_or_else(|| ModelError::Manifest(format!("it lists no {file}")))?;
+        if entry.bytes != bytes.len() as u64 {
+            return Err(ModelError::SizeMismatch {
+                file: file.into(),
+                expected: entry.bytes,
+                actual: bytes.len() as u64,
+            });
+        }
+        let actual = sha256_hex(bytes);
+        if !actual.eq_ignore_ascii_case(&entry.sha256) {
+            return Err(ModelError::ChecksumMismatch {
+                file: file.into(),
+                expected: entry.sha256.clone(),
+                actual,
+            });
+        }
+        Ok(())
+    }
+}
+
+pub const MANIFEST_FILE: &str = "manifest.json";
+pub const MODEL_FILE: &str = "model.onnx";
+pub const TOKENIZER_FILE: &str = "tokenizer.json";
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// The three files of a model folder, checked against the manifest.
+pub struct ModelFiles {
+    pub manifest: Manifest,
+    pub onnx: Vec<u8>,
+    pub tokenizer: Vec<u8>,
+}
+
+impl ModelFiles {
+    pub fn from_bytes(
+        manifest: &[u8],
+        onnx: Vec<u8>,
+        tokenizer: Vec<u8>,
+    ) -> Result<ModelFiles, ModelError> {
+        let manifest = Manifest::from_json(manifest)?;
+        manifest.verify(TOKENIZER_FILE, &tokenizer)?;
+        manifest.verify(MODEL_FILE, &onnx)?;
+        Ok(ModelFiles {
+            manifest,
+            onnx,
+            tokenizer,
+        })
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn from_dir(dir: &std::path::Path) -> Result<ModelFiles, ModelError> {
+        let read = |name: &str| {
+            let p = dir.join(name);
+            std::fs::read(&p).map_err(|e| ModelError::Io {
+                file: p.display().to_string(),
+                reason: e.to_string(),
+            })
+        };
+        ModelFiles::from_bytes(
+            &read(MANIFEST_FILE)?,
+            read(MODEL_FILE)?,
+            read(TOKENIZER_FILE)?,
+        )
+    }
+}
+
+type Plan = Arc<TypedSimplePlan>;
+
+/// Keys and values of every layer for the tokens seen so far.
+///
+/// Values are reference-counted tensors: branching a cache (one per principle off a
+/// shared prefix) copies pointers, not megabytes.
+#[derive(Clone)]
+pub struct KvCache {
+    tensors: Vec<TValue>,
+    len: usize,
+}
+
+impl KvCache {
+    /// Number of tokens the cache holds.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Bytes held, for memory reports.
+    pub fn bytes(&self) -> usize {
+        self.tensors.iter().map(|t| t.len() * 4).sum()
+    }
+}
+
+/// A loaded decoder: `forward(cache, ids) → (last-position logits, longer cache)`.
+pub struct Model {
+    plan: Plan,
+    arch: Architecture,
+    /// Position of `input_ids` among the plan's inputs.
+    ids_input: usize,
+    /// For each cache slot (layer-major, key then value): (plan input, plan output).
+    kv_slots: Vec<(usize, usize)>,
+    logits_output: usize,
+}
+
+impl Model {
+    pub fn load(manifest: &Manifest, onnx: &[u8]) -> Result<Model, ModelError> {
+        let arch = manifest.architecture.clone();
+        let onnx_err = |e: TractError| ModelError::Onnx(format!("{e:#}"));
+        let model = tract_onnx::onnx()
+            .model_for_read(&mut &onnx[..])
+            .map_err(onnx_err)?;
+        let name_of = |o: &OutletId| model.node(o.node).name.clone();
+        let input_names: Vec<String> = model.input_outlets().map_err(onnx_err)?.iter().map(name_of).collect();
+        let output_names: Vec<String> = model
+            .output_outlets()
+            .map_err(onnx_err)?
+            .iter()
+            .map(|o| model.outlet_label(*o).map(String::from).unwrap_or_else(|| name_of(o)))
+            .collect();
+        let find = |names: &[String], n: &str| {
+            names
+                .iter()
+                .position(|x| x == n)
+                .ok_or_else(|| ModelError::MissingTensor(n.to_string()))
+        };
+        let ids_input = find(&input_names, "input_ids")?;
+        let logits_output = find(&output_names, "logits")?;
+        let mut kv_slots = Vec::with_capacity(arch.layers * 2);
+        for l in 0..arch.layers {
+            for kind in ["key", "value"] {
+                kv_slots.push((
+                    find(&input_names, &format!("past_key_values.{l}.{kind}"))?,
+                    find(&output_names, &format!("present.{l}.{kind}"))?,
+                ));
+            }
+        }
+        let plan = model
+            .into_optimized()
+            .and_then(|m| m.into_runnable())
+            .map_err(onnx_err)?;
+        Ok(Model {
+            plan,
+            arch,
+            ids_input,
+            kv_slots,
+            logits_output,
+        })
+    }
+
+    pub fn architecture(&self) -> &Architecture {
+        &self.arch
+    }
+
+    pub fn empty_cache(&self) -> KvCache {
+        let shape = [1, self.arch.kv_heads, 0, self.arch.head_dim];
+        let empty: TValue = Tensor::zero::<f32>(&shape)
+            .expect("a zero-sized tensor always allocates")
+            .into_tvalue();
+        KvCache {
+            tensors: vec![empty; self.kv_slots.len()],
+            len: 0,
+        }
+    }
+
+    /// Runs `ids` after the tokens already in `cache`; returns the logits of the last
+    /// of `ids` and the extended cache. `cache` itself is untouched, so it can be reused.
+    pub fn forward(&self, cache: &KvCache, ids: &[u32]) -> Result<(Vec<f32>, KvCache), ModelError> {
+        if ids.is_empty() {
+            return Err(ModelError::Run("no tokens to run".into()));
+        }
+        let n_inputs = 1 + self.kv_slots.len();
+        let mut inputs: Vec<Option<TValue>> = vec![None; n_inputs];
+        let ids: Vec<i64> = ids.iter().map(|&i| i as i64).collect();
+        let ids_tensor = Tensor::from_shape(&[1, ids.len()], &ids).map_err(run_err)?;
+        inputs[self.ids_input] = Some(ids_tensor.into_tvalue());
+        for (slot, &(input, _)) in self.kv_slots.iter().enumerate() {
+            inputs[input] = Some(cache.tensors[slot].clone());
+        }
+        let inputs: TVec<TValue> = inputs.into_iter().map(|v| v.expect("every input set")).collect();
+        let outputs = self.plan.run(inputs).map_err(run_err)?;
+        let logits = outputs[self.logits_output]
+            .to_plain_array_view::<f32>()
+            .map_err(run_err)?
+            .iter()
+            .copied()
+            .collect();
+        let tensors = self
+            .kv_slots
+            .iter()
+            .map(|&(_, output)| outputs[output].clone())
+            .collect();
+        Ok((
+            logits,
+            KvCache {
+                tensors,
+                len: cache.len + ids.len(),
+            },
+        ))
+    }
+}
+
+fn run_err(e: TractError) -> ModelError {
+    ModelError::Run(format!("{e:#}"))
+}

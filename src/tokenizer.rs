@@ -1,0 +1,57 @@
+//! A thin wrapper over the Hugging Face `tokenizers` crate, with one rule added:
+//! text is never turned into control tokens.
+//!
+//! Judged text is untrusted. If a response could spell `<|im_end|>` and have it
+//! tokenized as the real control token, it could end the prompt early and write its
+//! own verdict; so every encode here treats special-token spellings as plain text.
+
+use thiserror::Error;
+use tokenizers::Tokenizer;
+
+#[derive(Debug, Error)]
+pub enum TokenizerError {
+    #[error("the tokenizer file could not be read: {0}")]
+    Load(String),
+    #[error("the text could not be tokenized: {0}")]
+    Encode(String),
+    #[error("the tokenizer has no single token for {0:?}, which the judge needs")]
+    MissingToken(String),
+}
+
+pub struct TextTokenizer {
+    inner: Tokenizer,
+}
+
+impl TextTokenizer {
+    pub fn from_bytes(bytes: &[u8]) -> Result<TextTokenizer, TokenizerError> {
+        let mut inner = Tokenizer::from_bytes(bytes).map_err(|e| TokenizerError::Load(e.to_string()))?;
+        inner.set_encode_special_tokens(true);
+        Ok(TextTokenizer { inner })
+    }
+
+    /// Token ids of `text`, with special-token spellings kept as plain text.
+    pub fn encode(&self, text: &str) -> Result<Vec<u32>, TokenizerError> {
+        self.inner
+            .encode(text, false)
+            .map(|e| e.get_ids().to_vec())
+            .map_err(|e| TokenizerError::Encode(e.to_string()))
+    }
+
+    pub fn decode(&self, ids: &[u32]) -> Result<String, TokenizerError> {
+        self.inner
+            .decode(ids, true)
+            .map_err(|e| TokenizerError::Encode(e.to_string()))
+    }
+
+    /// The id of a text that must be exactly one token (the answer letters).
+    pub fn single_token(&self, text: &str) -> Result<u32, TokenizerError> {
+        match self.encode(text)?.as_slice() {
+            [id] => Ok(*id),
+            _ => Err(TokenizerError::MissingToken(text.to_string())),
+        }
+    }
+
+    pub fn vocab_size(&self) -> usize {
+        self.inner.get_vocab_size(true)
+    }
+}

@@ -1,0 +1,143 @@
+//! The browser edge: a `#[wasm_bindgen]` judge that a Web Worker owns.
+//!
+//! The worker fetches and caches the model files and passes their bytes in; every
+//! library error becomes a JS `Error` whose message is the library's sentence.
+
+use js_sys::{Array, Function};
+use wasm_bindgen::prelude::*;
+
+use crate::constitution::{Constitution, Principle};
+use crate::conversation::{self, Conversation};
+use crate::judge::{CheckInput, Judge};
+use crate::model::ModelFiles;
+use crate::prompt::Layout;
+
+fn js_err(e: impl std::fmt::Display) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+fn to_js<T: serde::Serialize>(v: &T) -> Result<JsValue, JsError> {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(js_err)
+}
+
+#[wasm_bindgen(start)]
+pub fn start() {
+    gloo::console::debug!("principle-checker wasm loaded");
+}
+
+/// The built-in constitution as JSON, for the page to list principles.
+#[wasm_bindgen(js_name = defaultConstitution)]
+pub fn default_constitution() -> String {
+    Constitution::default_2023().to_json()
+}
+
+/// Parses a custom constitution; the error names the line or field at fault.
+#[wasm_bindgen(js_name = validateConstitution)]
+pub fn validate_constitution(json: &str) -> Result<JsValue, JsError> {
+    to_js(&Constitution::from_json(json).map_err(js_err)?)
+}
+
+#[wasm_bindgen]
+pub struct WasmJudge {
+    judge: Judge,
+}
+
+#[wasm_bindgen]
+impl WasmJudge {
+    /// Verifies the files against the manifest's checksums, then loads the model.
+    #[wasm_bindgen(constructor)]
+    pub fn new(manifest: &[u8], onnx: Vec<u8>, tokenizer: Vec<u8>) -> Result<WasmJudge, JsError> {
+        let files = ModelFiles::from_bytes(manifest, onnx, tokenizer).map_err(js_err)?;
+        let judge = Judge::new(&files).map_err(js_err)?;
+        Ok(WasmJudge { judge })
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn name(&self) -> String {
+        self.judge.name.clone()
+    }
+
+    #[wasm_bindgen(js_name = setLayout)]
+    pub fn set_layout(&mut self, layout: &str) -> Result<(), JsError> {
+        self.judge.layout = Layout::parse(layout)
+            .ok_or_else(|| JsError::new(&format!("unknown layout {layout:?}: use \"principle-last\" or \"paper\"")))?;
+        Ok(())
+    }
+
+    /// Judges `responses` (an array of strings) under the selected principles of a
+    /// constitution (JSON; empty for the built-in one). `onVerdict(verdict, done, total)`
+    /// is called as each principle finishes; returning `false` cancels.
+    pub fn check(
+        &self,
+        conversation_text: &str,
+        responses: Array,
+        constitution_json: &str,
+        selector: &str,
+        on_verdict: &Function,
+    ) -> Result<JsValue, JsError> {
+        let conv = Conversation::parse(conversation_text).map_err(js_err)?;
+        let responses: Vec<String> = responses.iter().map(|v| v.as_string().unwrap_or_default()).collect();
+        let responses = conversation::validate_responses(&responses).map_err(js_err)?;
+        let principles = selected_principles(constitution_json, selector)?;
+        let transcript = conv.transcript();
+        let mut callback_error = None;
+        let result = self.judge.check(
+            &CheckInput {
+                transcript: &transcript,
+                responses: &responses,
+                principles: &principles,
+            },
+            &mut |v, done, total| {
+                let args = (to_js(v), JsValue::from(done as u32), JsValue::from(total as u32));
+                let Ok(v) = args.0 else { return true };
+                match on_verdict.call3(&JsValue::NULL, &v, &args.1, &args.2) {
+                    Ok(r) => r.as_bool() != Some(false),
+                    Err(e) => {
+                        callback_error = Some(e);
+                        false
+                    }
+                }
+            },
+        );
+        if let Some(e) = callback_error {
+            return Err(JsError::new(&format!("the verdict callback failed: {e:?}")));
+        }
+        to_js(&result.map_err(js_err)?)
+    }
+
+    /// Streams a chain of thought through `onText(piece)` (return `false` to stop),
+    /// then returns `{text, p_first_raw, p_first, tokens}` with `p_first` clamped.
+    pub fn reason(
+        &self,
+        conversation_text: &str,
+        principle: &str,
+        first: &str,
+        second: &str,
+        max_tokens: usize,
+        on_text: &Function,
+    ) -> Result<JsValue, JsError> {
+        let conv = Conversation::parse(conversation_text).map_err(js_err)?;
+        let r = self
+            .judge
+            .reason(&conv.transcript(), principle, first, second, max_tokens, &mut |s| {
+                on_text
+                    .call1(&JsValue::NULL, &JsValue::from_str(s))
+                    .map(|r| r.as_bool() != Some(false))
+                    .unwrap_or(false)
+            })
+            .map_err(js_err)?;
+        to_js(&r)
+    }
+}
+
+fn selected_principles(constitution_json: &str, selector: &str) -> Result<Vec<Principle>, JsError> {
+    let c = if constitution_json.trim().is_empty() {
+        Constitution::default_2023()
+    } else {
+        Constitution::from_json(constitution_json).map_err(js_err)?
+    };
+    let selector = if selector.trim().is_empty() { "all" } else { selector };
+    let idx = c.select(selector).map_err(js_err)?;
+    Ok(idx.into_iter().map(|i| c.principles[i].clone()).collect())
+}

@@ -1,0 +1,84 @@
+//! The real model in a real browser: loads the converted judge in headless Chromium
+//! (through wasm-bindgen-test-runner and chromedriver) and scores one principle.
+//!
+//! The model files are fetched from `PRINCIPLE_CHECKER_MODEL_URL` (set at build time by
+//! scripts/test.sh, which serves the model folder on localhost).
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{Array, Function, Uint8Array};
+use principle_checker::wasm::WasmJudge;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+async fn fetch(name: &str) -> Vec<u8> {
+    let base = option_env!("PRINCIPLE_CHECKER_MODEL_URL").expect("build with PRINCIPLE_CHECKER_MODEL_URL set");
+    let window = web_sys::window().expect("a browser window");
+    let resp: web_sys::Response = JsFuture::from(window.fetch_with_str(&format!("{base}/{name}")))
+        .await
+        .expect("fetch")
+        .dyn_into()
+        .expect("a Response");
+    assert!(resp.ok(), "fetching {name}: HTTP {}", resp.status());
+    let buf = JsFuture::from(resp.array_buffer().expect("body")).await.expect("bytes");
+    Uint8Array::new(&buf).to_vec()
+}
+
+fn fixture() -> (String, Array) {
+    let conv = include_str!("fixtures/standard/conversation.txt").to_string();
+    let responses = Array::new();
+    responses.push(&JsValue::from_str(include_str!("fixtures/standard/response-1.txt")));
+    responses.push(&JsValue::from_str(include_str!("fixtures/standard/response-2.txt")));
+    (conv, responses)
+}
+
+#[wasm_bindgen_test]
+async fn real_model_scores_one_principle_in_the_browser() {
+    let manifest = fetch("manifest.json").await;
+    let onnx = fetch("model.onnx").await;
+    let tokenizer = fetch("tokenizer.json").await;
+    let t0 = js_sys::Date::now();
+    let judge = WasmJudge::new(&manifest, onnx, tokenizer).map_err(JsValue::from).expect("model loads");
+    let loaded = js_sys::Date::now();
+    let (conv, responses) = fixture();
+    let seen = Array::new();
+    let seen2 = seen.clone();
+    let cb = wasm_bindgen::closure::Closure::<dyn FnMut(JsValue, JsValue, JsValue) -> bool>::new(
+        move |v: JsValue, _done: JsValue, _total: JsValue| {
+            seen2.push(&v);
+            true
+        },
+    );
+    let result = judge
+        .check(&conv, responses, "", "research-1-02", cb.as_ref().unchecked_ref::<Function>())
+        .map_err(JsValue::from)
+        .expect("check runs");
+    let done = js_sys::Date::now();
+    assert_eq!(seen.length(), 1, "one verdict streamed");
+    let verdicts = js_sys::Reflect::get(&result, &"verdicts".into()).unwrap();
+    let v = Array::from(&verdicts).get(0);
+    let pref = Array::from(&js_sys::Reflect::get(&v, &"preference".into()).unwrap());
+    let p0 = pref.get(0).as_f64().unwrap();
+    let p1 = pref.get(1).as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&p0) && ((p0 + p1) - 1.0).abs() < 1e-9, "probabilities {p0} {p1}");
+    let pairs = Array::from(&js_sys::Reflect::get(&v, &"pairs".into()).unwrap());
+    let pair = pairs.get(0);
+    for key in ["p_first_shown_first", "p_first_shown_second"] {
+        let p = js_sys::Reflect::get(&pair, &key.into()).unwrap().as_f64().unwrap();
+        assert!(p > 0.0 && p < 1.0, "{key} = {p}");
+    }
+    web_sys::console::log_1(
+        &format!("wasm: model load {:.0} ms, one principle both orders {:.0} ms, P(response 1) = {p0:.4}", loaded - t0, done - loaded).into(),
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_corrupt_model_is_a_readable_error() {
+    let manifest = fetch("manifest.json").await;
+    let tokenizer = fetch("tokenizer.json").await;
+    let err = WasmJudge::new(&manifest, b"not a model".to_vec(), tokenizer).err().expect("must fail");
+    let msg = js_sys::Error::from(JsValue::from(err)).message().as_string().unwrap();
+    assert!(msg.contains("model.onnx is 11 bytes but the manifest says"), "{msg}");
+}
