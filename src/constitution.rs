@@ -111,7 +111,9 @@ pub enum ConstitutionError {
     EmptyId { path: String },
     #[error("{path} is {id:?}, which cannot be selected: ids may not contain commas or whitespace, or be \"all\"")]
     InvalidId { path: String, id: String },
-    #[error("duplicate group id {id:?} at groups[{first}] and groups[{second}]: ids must be unique")]
+    #[error(
+        "duplicate group id {id:?} at groups[{first}] and groups[{second}]: ids must be unique"
+    )]
     DuplicateGroupId {
         id: String,
         first: usize,
@@ -339,8 +341,13 @@ fn json_error(text: &str, e: &serde_json::Error) -> ConstitutionError {
 }
 
 enum Frame {
-    Object { key: Option<String>, expect_key: bool },
-    Array { index: usize },
+    Object {
+        key: Option<String>,
+        expect_key: bool,
+    },
+    Array {
+        index: usize,
+    },
 }
 
 fn render_path(frames: &[Frame]) -> String {
@@ -365,9 +372,8 @@ fn render_path(frames: &[Frame]) -> String {
 /// someone who pasted JSON into a text box. serde_json reports positions, not paths, so this
 /// re-scans the text up to the error.
 ///
-/// serde_json puts a "missing field" error just past the object's closing brace (plus one
-/// peeked byte), where the scan has already left the object; for those the path is that of
-/// the last object closed before the peeked byte.
+/// serde_json puts a "missing field" error just past the object's closing brace, where the
+/// scan has already left the object; for those the path is that of the object just closed.
 fn path_at(text: &str, line: usize, column: usize, missing_field: bool) -> Option<String> {
     if line == 0 {
         return None;
@@ -397,7 +403,7 @@ fn path_at(text: &str, line: usize, column: usize, missing_field: bool) -> Optio
             b'[' => frames.push(Frame::Array { index: 0 }),
             b'}' | b']' => {
                 let was_object = matches!(frames.pop(), Some(Frame::Object { .. }));
-                if was_object && i + 1 < offset {
+                if was_object {
                     last_closed_object = Some(render_path(&frames));
                 }
             }
@@ -483,7 +489,10 @@ mod tests {
     fn paths_point_at_the_offending_field() {
         let p = r#"{"id": "a", "group": "g", "text": "x"}"#;
         let wrong_type = tiny(&format!(r#"{p}, {{"id": "b", "group": "g", "text": 5}}"#));
-        assert_eq!(shape_path(&wrong_type).as_deref(), Some("principles[1].text"));
+        assert_eq!(
+            shape_path(&wrong_type).as_deref(),
+            Some("principles[1].text")
+        );
         let unknown = tiny(&format!(r#"{p}, {{"id": "b", "group": "g", "txet": "x"}}"#));
         assert_eq!(shape_path(&unknown).as_deref(), Some("principles[1].txet"));
         let missing = tiny(&format!(r#"{p}, {{"id": "b", "group": "g"}}, {p}"#));
@@ -509,7 +518,7 @@ mod tests {
         let err = Constitution::from_json(text).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "line 9, column 33: missing field `text` (principles[1])"
+            "line 9, column 29: missing field `text` (principles[1])"
         );
     }
 
@@ -541,9 +550,8 @@ mod tests {
 
     #[test]
     fn whitespace_only_text_counts_as_empty() {
-        let err =
-            Constitution::from_json(&tiny(r#"{"id": "a", "group": "g", "text": " \n\t"}"#))
-                .unwrap_err();
+        let err = Constitution::from_json(&tiny(r#"{"id": "a", "group": "g", "text": " \n\t"}"#))
+            .unwrap_err();
         assert_eq!(err, ConstitutionError::EmptyText { index: 0 });
     }
 

@@ -415,7 +415,10 @@ mod tests {
         let c = Conversation::parse("  How do I bake bread?\nStep by step, please.  \n").unwrap();
         assert_eq!(
             c.turns,
-            vec![turn(Role::Human, "How do I bake bread?\nStep by step, please.")]
+            vec![turn(
+                Role::Human,
+                "How do I bake bread?\nStep by step, please."
+            )]
         );
         assert_eq!(
             c.transcript(),
@@ -485,7 +488,8 @@ mod tests {
 
     #[test]
     fn empty_turns_kept_except_trailing_assistant() {
-        let c = Conversation::parse("Human: hi\n\nAssistant:\n\nHuman: hello?\n\nAssistant:\nA: ").unwrap();
+        let c = Conversation::parse("Human: hi\n\nAssistant:\n\nHuman: hello?\n\nAssistant:\nA: ")
+            .unwrap();
         assert_eq!(
             c.turns,
             vec![
@@ -533,7 +537,14 @@ mod tests {
 
     #[test]
     fn empty_conversation_message() {
-        for text in ["", "   \n\t ", "Human:", "Human:\n\nAssistant:", "A:", "\u{feff}"] {
+        for text in [
+            "",
+            "   \n\t ",
+            "Human:",
+            "Human:\n\nAssistant:",
+            "A:",
+            "\u{feff}",
+        ] {
             let err = Conversation::parse(text).unwrap_err();
             assert_eq!(err, ConversationError::EmptyConversation, "{text:?}");
             assert_eq!(
@@ -569,7 +580,12 @@ mod tests {
     #[test]
     fn conversation_limit_counts_the_canonical_transcript() {
         // Whitespace does not count against the limit...
-        let padded = format!("{}Human: {}{}", " ".repeat(10_000), "x".repeat(19_993), "\n".repeat(10_000));
+        let padded = format!(
+            "{}\nHuman: {}{}",
+            " ".repeat(9_999),
+            "x".repeat(19_993),
+            "\n".repeat(10_000)
+        );
         assert!(Conversation::parse(&padded).is_ok());
         // ...but short markers count as the full ones the model will read.
         let short = "A:x\n".repeat(4_000); // 16,000 pasted chars
@@ -618,7 +634,9 @@ mod tests {
             "2 to 6 responses are needed; got 0"
         );
         assert_eq!(
-            validate_responses(&strings(&["a"; 7])).unwrap_err().to_string(),
+            validate_responses(&strings(&["a"; 7]))
+                .unwrap_err()
+                .to_string(),
             "2 to 6 responses are needed; got 7"
         );
         assert_eq!(
@@ -667,8 +685,14 @@ mod tests {
     #[test]
     fn split_comparison_messages() {
         let msg = |a: &str, b: &str| split_comparison(a, b).unwrap_err().to_string();
-        assert_eq!(msg("  ", "Human: q\n\nAssistant: a"), "the chosen transcript is empty");
-        assert_eq!(msg("Human: q\n\nAssistant: a", "Human:"), "the rejected transcript is empty");
+        assert_eq!(
+            msg("  ", "Human: q\n\nAssistant: a"),
+            "the chosen transcript is empty"
+        );
+        assert_eq!(
+            msg("Human: q\n\nAssistant: a", "Human:"),
+            "the rejected transcript is empty"
+        );
         assert_eq!(
             msg("Human: q\n\nAssistant: a", "Human: q"),
             "the rejected transcript does not end in an Assistant: turn, so it has no response to compare"
@@ -696,12 +720,18 @@ mod tests {
             "the two transcripts share no conversation before their last assistant turn"
         );
         assert_eq!(
-            msg("Human: q\n\nAssistant: same ", "Human: q\n\nAssistant: same"),
+            msg(
+                "Human: q\n\nAssistant: same ",
+                "Human: q\n\nAssistant: same"
+            ),
             "the two transcripts end in the same assistant turn, so there is nothing to compare"
         );
         let long = "r".repeat(9_000);
         assert_eq!(
-            msg("Human: q\n\nAssistant: a", &format!("Human: q\n\nAssistant: {long}")),
+            msg(
+                "Human: q\n\nAssistant: a",
+                &format!("Human: q\n\nAssistant: {long}")
+            ),
             "the rejected response is 9000 characters long; the limit is 8000"
         );
         let long_q = "q".repeat(25_000);

@@ -64,7 +64,12 @@ pub struct CheckResult {
 }
 
 impl CheckResult {
-    pub fn new(layout: Layout, responses: usize, verdicts: Vec<PrincipleVerdict>, tokens: usize) -> Self {
+    pub fn new(
+        layout: Layout,
+        responses: usize,
+        verdicts: Vec<PrincipleVerdict>,
+        tokens: usize,
+    ) -> Self {
         let mut group_ids: Vec<&str> = Vec::new();
         for v in &verdicts {
             if !group_ids.contains(&v.group.as_str()) {
@@ -74,7 +79,8 @@ impl CheckResult {
         let groups = group_ids
             .iter()
             .filter_map(|g| {
-                let members: Vec<&PrincipleVerdict> = verdicts.iter().filter(|v| v.group == *g).collect();
+                let members: Vec<&PrincipleVerdict> =
+                    verdicts.iter().filter(|v| v.group == *g).collect();
                 verdict::summarize(Some(g), &members)
             })
             .collect();
@@ -163,7 +169,11 @@ impl Judge {
     }
 
     /// P(option A) for a prompt whose last token precedes the answer letter.
-    fn answer_probability(&self, cache: &KvCache, suffix: &[u32]) -> Result<(f64, KvCache), JudgeError> {
+    fn answer_probability(
+        &self,
+        cache: &KvCache,
+        suffix: &[u32],
+    ) -> Result<(f64, KvCache), JudgeError> {
         let (logits, cache) = self.model.forward(cache, suffix)?;
         let p = verdict::two_way(
             logits[self.letters[0] as usize],
@@ -181,15 +191,32 @@ impl Judge {
     ) -> Result<(), JudgeError> {
         let fixed = self
             .tokenizer
-            .encode(&(prompt::prefix(Layout::Paper, "", Options { first: "", second: "" })
-                + &prompt::suffix(self.layout, "", Options { first: "", second: "" })
-                + prompt::REASONING_CUE))?
+            .encode(
+                &(prompt::prefix(
+                    Layout::Paper,
+                    "",
+                    Options {
+                        first: "",
+                        second: "",
+                    },
+                ) + &prompt::suffix(
+                    self.layout,
+                    "",
+                    Options {
+                        first: "",
+                        second: "",
+                    },
+                ) + prompt::REASONING_CUE),
+            )?
             .len()
             + 8;
         let mut resp: Vec<(usize, usize)> = response_tokens.iter().copied().enumerate().collect();
         resp.sort_by(|a, b| b.1.cmp(&a.1));
-        let (longest_principle, principle_tokens) =
-            principles.iter().map(|(n, p)| (p, *n)).max_by_key(|x| x.1).expect("principles checked non-empty");
+        let (longest_principle, principle_tokens) = principles
+            .iter()
+            .map(|(n, p)| (p, *n))
+            .max_by_key(|x| x.1)
+            .expect("principles checked non-empty");
         let total = fixed + transcript_tokens + resp[0].1 + resp[1].1 + principle_tokens;
         if total <= self.max_prompt_tokens {
             return Ok(());
@@ -197,7 +224,10 @@ impl Judge {
         let mut parts = vec![
             ("the conversation".to_string(), transcript_tokens),
             (format!("response {}", resp[0].0 + 1), resp[0].1),
-            (format!("principle {:?}", longest_principle.id), principle_tokens),
+            (
+                format!("principle {:?}", longest_principle.id),
+                principle_tokens,
+            ),
         ];
         parts.sort_by(|a, b| b.1.cmp(&a.1));
         let (part, part_tokens) = parts.swap_remove(0);
@@ -212,7 +242,11 @@ impl Judge {
 
     /// Judges every pair of responses under every principle, in both orders, calling
     /// `on_verdict` as each principle finishes (so a page can stream results).
-    pub fn check(&self, input: &CheckInput, on_verdict: &mut OnVerdict) -> Result<CheckResult, JudgeError> {
+    pub fn check(
+        &self,
+        input: &CheckInput,
+        on_verdict: &mut OnVerdict,
+    ) -> Result<CheckResult, JudgeError> {
         let n = input.responses.len();
         if n < 2 {
             return Err(JudgeError::TooFewResponses(n));
@@ -247,7 +281,11 @@ impl Judge {
                 Layout::PrincipleLast => order,
             };
             if let std::collections::hash_map::Entry::Vacant(e) = caches.entry(key) {
-                let ids = self.tokenizer.encode(&prompt::prefix(self.layout, input.transcript, opts(order)))?;
+                let ids = self.tokenizer.encode(&prompt::prefix(
+                    self.layout,
+                    input.transcript,
+                    opts(order),
+                ))?;
                 tokens += ids.len();
                 let (_, cache) = self.model.forward(&self.model.empty_cache(), &ids)?;
                 e.insert(cache);
@@ -261,9 +299,11 @@ impl Judge {
                     Layout::Paper => (0, 0),
                     Layout::PrincipleLast => order,
                 };
-                let ids = self
-                    .tokenizer
-                    .encode(&prompt::suffix(self.layout, &principle.text, opts(order)))?;
+                let ids = self.tokenizer.encode(&prompt::suffix(
+                    self.layout,
+                    &principle.text,
+                    opts(order),
+                ))?;
                 tokens += ids.len();
                 let (p, _) = self.answer_probability(&caches[&key], &ids)?;
                 p_shown_first.insert(order, p);
@@ -290,10 +330,21 @@ impl Judge {
 
     /// Scores one prompt in a single forward pass, without prefix reuse: the
     /// reference that the cached path must match.
-    pub fn score_uncached(&self, transcript: &str, principle: &str, first: &str, second: &str) -> Result<f64, JudgeError> {
+    pub fn score_uncached(
+        &self,
+        transcript: &str,
+        principle: &str,
+        first: &str,
+        second: &str,
+    ) -> Result<f64, JudgeError> {
         let o = Options { first, second };
-        let mut ids = self.tokenizer.encode(&prompt::prefix(self.layout, transcript, o))?;
-        ids.extend(self.tokenizer.encode(&prompt::suffix(self.layout, principle, o))?);
+        let mut ids = self
+            .tokenizer
+            .encode(&prompt::prefix(self.layout, transcript, o))?;
+        ids.extend(
+            self.tokenizer
+                .encode(&prompt::suffix(self.layout, principle, o))?,
+        );
         Ok(self.answer_probability(&self.model.empty_cache(), &ids)?.0)
     }
 
@@ -310,8 +361,13 @@ impl Judge {
         on_text: &mut dyn FnMut(&str) -> bool,
     ) -> Result<Reasoning, JudgeError> {
         let o = Options { first, second };
-        let mut ids = self.tokenizer.encode(&prompt::prefix(self.layout, transcript, o))?;
-        ids.extend(self.tokenizer.encode(&prompt::reasoning_suffix(self.layout, principle, o))?);
+        let mut ids = self
+            .tokenizer
+            .encode(&prompt::prefix(self.layout, transcript, o))?;
+        ids.extend(
+            self.tokenizer
+                .encode(&prompt::reasoning_suffix(self.layout, principle, o))?,
+        );
         let limit = self.max_prompt_tokens + max_new_tokens;
         if ids.len() + max_new_tokens > limit.min(self.model.architecture().context_length) {
             return Err(JudgeError::TooLong {
@@ -333,7 +389,10 @@ impl Judge {
             generated.push(next);
             let decoded = self.tokenizer.decode(&generated)?;
             // emit only whole characters: a multi-byte character may span tokens
-            if !decoded.ends_with('\u{FFFD}') && decoded.len() > text.len() && decoded.starts_with(&text) {
+            if !decoded.ends_with('\u{FFFD}')
+                && decoded.len() > text.len()
+                && decoded.starts_with(&text)
+            {
                 let delta = decoded[text.len()..].to_string();
                 text = decoded;
                 if !on_text(&delta) {
@@ -376,7 +435,10 @@ fn greedy(logits: &[f32]) -> u32 {
 /// A small model rambles on into new "questions" or writes its own answer line; the
 /// reasoning ends at either, and the judge asks for the answer itself.
 fn stop_reasoning(text: &str) -> bool {
-    text.contains("\n\n\n") || text.contains("answer is") || text.contains("\nHuman:") || text.contains("\nOptions:")
+    text.contains("\n\n\n")
+        || text.contains("answer is")
+        || text.contains("\nHuman:")
+        || text.contains("\nOptions:")
 }
 
 fn trim_reasoning(text: &str) -> String {
@@ -406,7 +468,10 @@ mod tests {
 
     #[test]
     fn reasoning_is_trimmed_before_an_answer_line() {
-        assert_eq!(trim_reasoning(" A is kind. B is rude.\nSo the answer is (A)"), " A is kind. B is rude.");
+        assert_eq!(
+            trim_reasoning(" A is kind. B is rude.\nSo the answer is (A)"),
+            " A is kind. B is rude."
+        );
         assert_eq!(trim_reasoning("A helps.\n\n\nHuman: more"), "A helps.");
         assert!(stop_reasoning("x\nOptions:"));
         assert!(!stop_reasoning("A helps."));

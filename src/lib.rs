@@ -6,10 +6,10 @@
 
 pub mod constitution;
 pub mod conversation;
-pub mod model;
-pub mod tokenizer;
-pub mod prompt;
-pub mod verdict;
 pub mod judge;
+pub mod model;
+pub mod prompt;
+pub mod tokenizer;
+pub mod verdict;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

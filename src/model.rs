@@ -228,12 +228,22 @@ impl Model {
             .model_for_read(&mut &onnx[..])
             .map_err(onnx_err)?;
         let name_of = |o: &OutletId| model.node(o.node).name.clone();
-        let input_names: Vec<String> = model.input_outlets().map_err(onnx_err)?.iter().map(name_of).collect();
+        let input_names: Vec<String> = model
+            .input_outlets()
+            .map_err(onnx_err)?
+            .iter()
+            .map(name_of)
+            .collect();
         let output_names: Vec<String> = model
             .output_outlets()
             .map_err(onnx_err)?
             .iter()
-            .map(|o| model.outlet_label(*o).map(String::from).unwrap_or_else(|| name_of(o)))
+            .map(|o| {
+                model
+                    .outlet_label(*o)
+                    .map(String::from)
+                    .unwrap_or_else(|| name_of(o))
+            })
             .collect();
         let find = |names: &[String], n: &str| {
             names
@@ -294,7 +304,10 @@ impl Model {
         for (slot, &(input, _)) in self.kv_slots.iter().enumerate() {
             inputs[input] = Some(cache.tensors[slot].clone());
         }
-        let inputs: TVec<TValue> = inputs.into_iter().map(|v| v.expect("every input set")).collect();
+        let inputs: TVec<TValue> = inputs
+            .into_iter()
+            .map(|v| v.expect("every input set"))
+            .collect();
         let outputs = self.plan.run(inputs).map_err(run_err)?;
         let logits = outputs[self.logits_output]
             .to_plain_array_view::<f32>()

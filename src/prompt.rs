@@ -107,7 +107,8 @@ mod tests {
 
     #[test]
     fn paper_layout_golden() {
-        let full = prefix(Layout::Paper, "Human: Hi?", O) + &suffix(Layout::Paper, "Choose the kinder one.", O);
+        let full = prefix(Layout::Paper, "Human: Hi?", O)
+            + &suffix(Layout::Paper, "Choose the kinder one.", O);
         assert_eq!(
             full,
             "Consider the following conversation between a human and an assistant:\n\
@@ -137,7 +138,8 @@ mod tests {
             reasoning_suffix(Layout::PrincipleLast, " Be kind. ", O),
             "Be kind.\nLet's think step-by-step:"
         );
-        assert!(reasoning_suffix(Layout::Paper, "Be kind.", O).starts_with("Be kind.\nOptions:\n (A) Sure."));
+        assert!(reasoning_suffix(Layout::Paper, "Be kind.", O)
+            .starts_with("Be kind.\nOptions:\n (A) Sure."));
     }
 
     #[test]

@@ -24,7 +24,8 @@ pub struct TextTokenizer {
 
 impl TextTokenizer {
     pub fn from_bytes(bytes: &[u8]) -> Result<TextTokenizer, TokenizerError> {
-        let mut inner = Tokenizer::from_bytes(bytes).map_err(|e| TokenizerError::Load(e.to_string()))?;
+        let mut inner =
+            Tokenizer::from_bytes(bytes).map_err(|e| TokenizerError::Load(e.to_string()))?;
         inner.set_encode_special_tokens(true);
         Ok(TextTokenizer { inner })
     }

@@ -97,7 +97,10 @@ pub fn argmax(v: &[f64]) -> usize {
 
 /// Shares of preference among `n` responses from pairwise probabilities.
 pub fn preference_from_pairs(n: usize, pairs: &[PairJudgement]) -> Vec<f64> {
-    let probs: Vec<(usize, usize, f64)> = pairs.iter().map(|p| (p.first, p.second, p.p_first())).collect();
+    let probs: Vec<(usize, usize, f64)> = pairs
+        .iter()
+        .map(|p| (p.first, p.second, p.p_first()))
+        .collect();
     bradley_terry(n, &probs)
 }
 
@@ -111,7 +114,11 @@ pub fn bradley_terry(n: usize, outcomes: &[(usize, usize, f64)]) -> Vec<f64> {
     }
     if n == 2 && outcomes.len() == 1 {
         let (i, _, p) = outcomes[0];
-        return if i == 0 { vec![p, 1.0 - p] } else { vec![1.0 - p, p] };
+        return if i == 0 {
+            vec![p, 1.0 - p]
+        } else {
+            vec![1.0 - p, p]
+        };
     }
     const PRIOR: f64 = 1e-3;
     let mut wins = vec![0.0; n];
@@ -137,12 +144,19 @@ pub fn bradley_terry(n: usize, outcomes: &[(usize, usize, f64)]) -> Vec<f64> {
     for _ in 0..500 {
         let mut next = vec![0.0; n];
         for i in 0..n {
-            let denom: f64 = (0..n).filter(|&j| j != i).map(|j| games[i][j] / (s[i] + s[j])).sum();
+            let denom: f64 = (0..n)
+                .filter(|&j| j != i)
+                .map(|j| games[i][j] / (s[i] + s[j]))
+                .sum();
             next[i] = if denom > 0.0 { wins[i] / denom } else { s[i] };
         }
         let total: f64 = next.iter().sum();
         next.iter_mut().for_each(|x| *x /= total);
-        let delta = next.iter().zip(&s).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        let delta = next
+            .iter()
+            .zip(&s)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
         s = next;
         if delta < 1e-12 {
             break;
@@ -293,7 +307,11 @@ mod tests {
             "p",
             "g",
             3,
-            vec![pair(0, 1, 0.2, 0.2), pair(0, 2, 0.6, 0.6), pair(1, 2, 0.9, 0.9)],
+            vec![
+                pair(0, 1, 0.2, 0.2),
+                pair(0, 2, 0.6, 0.6),
+                pair(1, 2, 0.9, 0.9),
+            ],
         );
         assert_eq!(ranking(3, &[v]), vec![1, 0, 2]);
     }

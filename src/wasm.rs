@@ -60,8 +60,11 @@ impl WasmJudge {
 
     #[wasm_bindgen(js_name = setLayout)]
     pub fn set_layout(&mut self, layout: &str) -> Result<(), JsError> {
-        self.judge.layout = Layout::parse(layout)
-            .ok_or_else(|| JsError::new(&format!("unknown layout {layout:?}: use \"principle-last\" or \"paper\"")))?;
+        self.judge.layout = Layout::parse(layout).ok_or_else(|| {
+            JsError::new(&format!(
+                "unknown layout {layout:?}: use \"principle-last\" or \"paper\""
+            ))
+        })?;
         Ok(())
     }
 
@@ -77,7 +80,10 @@ impl WasmJudge {
         on_verdict: &Function,
     ) -> Result<JsValue, JsError> {
         let conv = Conversation::parse(conversation_text).map_err(js_err)?;
-        let responses: Vec<String> = responses.iter().map(|v| v.as_string().unwrap_or_default()).collect();
+        let responses: Vec<String> = responses
+            .iter()
+            .map(|v| v.as_string().unwrap_or_default())
+            .collect();
         let responses = conversation::validate_responses(&responses).map_err(js_err)?;
         let principles = selected_principles(constitution_json, selector)?;
         let transcript = conv.transcript();
@@ -89,7 +95,11 @@ impl WasmJudge {
                 principles: &principles,
             },
             &mut |v, done, total| {
-                let args = (to_js(v), JsValue::from(done as u32), JsValue::from(total as u32));
+                let args = (
+                    to_js(v),
+                    JsValue::from(done as u32),
+                    JsValue::from(total as u32),
+                );
                 let Ok(v) = args.0 else { return true };
                 match on_verdict.call3(&JsValue::NULL, &v, &args.1, &args.2) {
                     Ok(r) => r.as_bool() != Some(false),
@@ -120,12 +130,19 @@ impl WasmJudge {
         let conv = Conversation::parse(conversation_text).map_err(js_err)?;
         let r = self
             .judge
-            .reason(&conv.transcript(), principle, first, second, max_tokens, &mut |s| {
-                on_text
-                    .call1(&JsValue::NULL, &JsValue::from_str(s))
-                    .map(|r| r.as_bool() != Some(false))
-                    .unwrap_or(false)
-            })
+            .reason(
+                &conv.transcript(),
+                principle,
+                first,
+                second,
+                max_tokens,
+                &mut |s| {
+                    on_text
+                        .call1(&JsValue::NULL, &JsValue::from_str(s))
+                        .map(|r| r.as_bool() != Some(false))
+                        .unwrap_or(false)
+                },
+            )
             .map_err(js_err)?;
         to_js(&r)
     }
@@ -137,7 +154,11 @@ fn selected_principles(constitution_json: &str, selector: &str) -> Result<Vec<Pr
     } else {
         Constitution::from_json(constitution_json).map_err(js_err)?
     };
-    let selector = if selector.trim().is_empty() { "all" } else { selector };
+    let selector = if selector.trim().is_empty() {
+        "all"
+    } else {
+        selector
+    };
     let idx = c.select(selector).map_err(js_err)?;
     Ok(idx.into_iter().map(|i| c.principles[i].clone()).collect())
 }

@@ -122,10 +122,7 @@ fn round_trip_through_json() {
 #[test]
 fn group_lookup_and_selection() {
     let c = Constitution::default_2023();
-    assert_eq!(
-        c.group("sparrow").unwrap().name,
-        "DeepMind's Sparrow Rules"
-    );
+    assert_eq!(c.group("sparrow").unwrap().name, "DeepMind's Sparrow Rules");
     assert!(c.group("sparrow-01").is_none());
     assert_eq!(
         c.select("research-2-15,udhr,udhr-02").unwrap(),
@@ -156,7 +153,7 @@ fn error_unknown_field_is_a_wrong_shape() {
     let text = with_principles(r#"{"id": "a", "group": "g", "txet": "x"}"#);
     assert_eq!(
         err(&text),
-        "line 1, column 114: unknown field `txet`, expected one of `id`, `group`, `text`, `articles`, `note` (principles[0].txet)"
+        "line 1, column 112: unknown field `txet`, expected one of `id`, `group`, `text`, `articles`, `note` (principles[0].txet)"
     );
 }
 
@@ -208,7 +205,10 @@ fn error_invalid_id() {
 fn error_duplicate_group_id() {
     let text = r#"{"schema": 1, "name": "t", "groups": [{"id": "g", "name": "G"}, {"id": "h", "name": "H"}, {"id": "g", "name": "G2"}], "principles": []}"#;
     // Group checks come before the principle count, but only once the file has principles.
-    let text = text.replace(r#""principles": []"#, &format!(r#""principles": [{}]"#, p("a", "x")));
+    let text = text.replace(
+        r#""principles": []"#,
+        &format!(r#""principles": [{}]"#, p("a", "x")),
+    );
     assert_eq!(
         err(&text),
         "duplicate group id \"g\" at groups[0] and groups[2]: ids must be unique"

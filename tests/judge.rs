@@ -9,7 +9,11 @@ use principle_checker::prompt::Layout;
 
 fn principles(ids: &str) -> Vec<principle_checker::constitution::Principle> {
     let c = Constitution::default_2023();
-    c.select(ids).unwrap().into_iter().map(|i| c.principles[i].clone()).collect()
+    c.select(ids)
+        .unwrap()
+        .into_iter()
+        .map(|i| c.principles[i].clone())
+        .collect()
 }
 
 fn with_layout(layout: Layout) -> Judge {
@@ -23,17 +27,40 @@ fn cached_scores_equal_full_prompt_scores_in_both_layouts() {
     let (conv, responses) = common::fixture();
     let ps = principles("udhr-01,sparrow-08,research-1-02");
     for layout in [Layout::PrincipleLast, Layout::Paper] {
-        let judge = if layout == Layout::PrincipleLast { None } else { Some(with_layout(layout)) };
+        let judge = if layout == Layout::PrincipleLast {
+            None
+        } else {
+            Some(with_layout(layout))
+        };
         let judge = judge.as_ref().unwrap_or_else(|| common::judge());
         assert_eq!(judge.layout, layout);
         let result = judge
-            .check(&CheckInput { transcript: &conv, responses: &responses, principles: &ps }, &mut |_, _, _| true)
+            .check(
+                &CheckInput {
+                    transcript: &conv,
+                    responses: &responses,
+                    principles: &ps,
+                },
+                &mut |_, _, _| true,
+            )
             .unwrap();
         for (v, p) in result.verdicts.iter().zip(&ps) {
             let pair = &v.pairs[0];
-            let ab = judge.score_uncached(&conv, &p.text, &responses[0], &responses[1]).unwrap();
-            let ba = judge.score_uncached(&conv, &p.text, &responses[1], &responses[0]).unwrap();
-            println!("{} {}: cached {:.6}/{:.6} full {:.6}/{:.6}", layout.name(), p.id, pair.p_first_shown_first, pair.p_first_shown_second, ab, 1.0 - ba);
+            let ab = judge
+                .score_uncached(&conv, &p.text, &responses[0], &responses[1])
+                .unwrap();
+            let ba = judge
+                .score_uncached(&conv, &p.text, &responses[1], &responses[0])
+                .unwrap();
+            println!(
+                "{} {}: cached {:.6}/{:.6} full {:.6}/{:.6}",
+                layout.name(),
+                p.id,
+                pair.p_first_shown_first,
+                pair.p_first_shown_second,
+                ab,
+                1.0 - ba
+            );
             assert!((pair.p_first_shown_first - ab).abs() < 1e-4);
             assert!((pair.p_first_shown_second - (1.0 - ba)).abs() < 1e-4);
         }
@@ -46,10 +73,17 @@ fn both_orders_are_scored_and_probabilities_are_probabilities() {
     let ps = principles("apple,research-2-01");
     let mut streamed = Vec::new();
     let r = common::judge()
-        .check(&CheckInput { transcript: &conv, responses: &responses, principles: &ps }, &mut |v, done, total| {
-            streamed.push((v.principle_id.clone(), done, total));
-            true
-        })
+        .check(
+            &CheckInput {
+                transcript: &conv,
+                responses: &responses,
+                principles: &ps,
+            },
+            &mut |v, done, total| {
+                streamed.push((v.principle_id.clone(), done, total));
+                true
+            },
+        )
         .unwrap();
     assert_eq!(streamed.len(), 5);
     assert_eq!(streamed[4], ("research-2-01".to_string(), 5, 5));
@@ -75,7 +109,14 @@ fn results_are_deterministic() {
     let ps = principles("sparrow-01,sparrow-02");
     let run = || {
         common::judge()
-            .check(&CheckInput { transcript: &conv, responses: &responses, principles: &ps }, &mut |_, _, _| true)
+            .check(
+                &CheckInput {
+                    transcript: &conv,
+                    responses: &responses,
+                    principles: &ps,
+                },
+                &mut |_, _, _| true,
+            )
             .unwrap()
             .verdicts
     };
@@ -88,7 +129,14 @@ fn three_responses_are_ranked() {
     responses.push("I can't help with that.".to_string());
     let ps = principles("research-1-02");
     let r = common::judge()
-        .check(&CheckInput { transcript: &conv, responses: &responses, principles: &ps }, &mut |_, _, _| true)
+        .check(
+            &CheckInput {
+                transcript: &conv,
+                responses: &responses,
+                principles: &ps,
+            },
+            &mut |_, _, _| true,
+        )
         .unwrap();
     assert_eq!(r.verdicts[0].pairs.len(), 3);
     let mut ranking = r.ranking.clone();
@@ -103,10 +151,17 @@ fn cancelling_stops_after_the_current_principle() {
     let ps = principles("sparrow");
     let mut seen = 0;
     let err = common::judge()
-        .check(&CheckInput { transcript: &conv, responses: &responses, principles: &ps }, &mut |_, _, _| {
-            seen += 1;
-            seen < 2
-        })
+        .check(
+            &CheckInput {
+                transcript: &conv,
+                responses: &responses,
+                principles: &ps,
+            },
+            &mut |_, _, _| {
+                seen += 1;
+                seen < 2
+            },
+        )
         .err()
         .unwrap();
     assert!(matches!(err, JudgeError::Cancelled));
@@ -119,16 +174,36 @@ fn text_past_the_limit_names_the_part_and_the_overflow() {
     let long = "word ".repeat(3000);
     let ps = principles("udhr-01");
     let err = common::judge()
-        .check(&CheckInput { transcript: &long, responses: &responses, principles: &ps }, &mut |_, _, _| true)
+        .check(
+            &CheckInput {
+                transcript: &long,
+                responses: &responses,
+                principles: &ps,
+            },
+            &mut |_, _, _| true,
+        )
         .err()
         .unwrap();
     let msg = err.to_string();
-    assert!(msg.starts_with("the conversation is 3000 tokens long"), "{msg}");
-    assert!(msg.contains("the limit is 2048: shorten the conversation by at least"), "{msg}");
+    assert!(
+        msg.starts_with("the conversation is 3000 tokens long"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("the limit is 2048: shorten the conversation by at least"),
+        "{msg}"
+    );
     let mut rs = responses.clone();
     rs[1] = long;
     let msg = common::judge()
-        .check(&CheckInput { transcript: &conv, responses: &rs, principles: &ps }, &mut |_, _, _| true)
+        .check(
+            &CheckInput {
+                transcript: &conv,
+                responses: &rs,
+                principles: &ps,
+            },
+            &mut |_, _, _| true,
+        )
         .err()
         .unwrap()
         .to_string();
@@ -140,14 +215,24 @@ fn reasoning_streams_text_and_clamps_its_answer() {
     let (conv, responses) = common::fixture();
     let mut pieces = Vec::new();
     let r = common::judge()
-        .reason(&conv, &principles("research-1-02")[0].text, &responses[0], &responses[1], 24, &mut |s| {
-            pieces.push(s.to_string());
-            true
-        })
+        .reason(
+            &conv,
+            &principles("research-1-02")[0].text,
+            &responses[0],
+            &responses[1],
+            24,
+            &mut |s| {
+                pieces.push(s.to_string());
+                true
+            },
+        )
         .unwrap();
     assert!(!pieces.is_empty() && r.tokens > 0);
     assert!(r.text.starts_with(pieces.concat().trim_end()) || pieces.concat().starts_with(&r.text));
     assert!((0.4..=0.6).contains(&r.p_first));
     assert!(r.p_first_raw > 0.0 && r.p_first_raw < 1.0);
-    println!("reasoning ({} tokens): {:?} → raw {:.3}, clamped {:.3}", r.tokens, r.text, r.p_first_raw, r.p_first);
+    println!(
+        "reasoning ({} tokens): {:?} → raw {:.3}, clamped {:.3}",
+        r.tokens, r.text, r.p_first_raw, r.p_first
+    );
 }

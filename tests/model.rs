@@ -6,16 +6,30 @@ use principle_checker::model::{Model, ModelError, ModelFiles, MODEL_FILE};
 use principle_checker::tokenizer::TextTokenizer;
 
 fn reference() -> (String, Vec<u32>, Vec<f32>) {
-    let text = std::fs::read(common::model_dir().join("reference.json")).expect("reference.json from scripts/setup-model.sh");
+    let text = std::fs::read(common::model_dir().join("reference.json"))
+        .expect("reference.json from scripts/setup-model.sh");
     let v: serde_json::Value = serde_json::from_slice(&text).unwrap();
-    let ids = v["ids"].as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as u32).collect();
-    let logits = v["logits"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect();
+    let ids = v["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap() as u32)
+        .collect();
+    let logits = v["logits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap() as f32)
+        .collect();
     (v["text"].as_str().unwrap().to_string(), ids, logits)
 }
 
 fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 #[test]
@@ -23,13 +37,23 @@ fn tract_logits_match_the_numpy_reference() {
     let files = common::files();
     let (text, ids, want) = reference();
     let tok = TextTokenizer::from_bytes(&files.tokenizer).unwrap();
-    assert_eq!(tok.encode(&text).unwrap(), ids, "the Rust tokenizer must match the Python reference ids");
+    assert_eq!(
+        tok.encode(&text).unwrap(),
+        ids,
+        "the Rust tokenizer must match the Python reference ids"
+    );
     let judge = common::judge();
     let model = judge.model();
     let (got, cache) = model.forward(&model.empty_cache(), &ids).unwrap();
     assert_eq!(cache.len(), ids.len());
     let diff = max_abs_diff(&got, &want);
-    let argmax = |v: &[f32]| v.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap().0;
+    let argmax = |v: &[f32]| {
+        v.iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .unwrap()
+            .0
+    };
     println!("max |tract − numpy| over {} logits: {diff:.2e}", got.len());
     assert_eq!(argmax(&got), argmax(&want));
     assert!(diff < 1e-3, "max abs logit difference {diff}");
@@ -64,9 +88,15 @@ fn a_truncated_model_file_is_reported() {
     let tokenizer = std::fs::read(dir.join("tokenizer.json")).unwrap();
     let mut onnx = std::fs::read(dir.join(MODEL_FILE)).unwrap();
     onnx.truncate(1000);
-    let err = ModelFiles::from_bytes(&manifest, onnx, tokenizer).err().expect("must fail");
+    let err = ModelFiles::from_bytes(&manifest, onnx, tokenizer)
+        .err()
+        .expect("must fail");
     assert!(matches!(err, ModelError::SizeMismatch { .. }));
-    assert!(err.to_string().starts_with("model.onnx is 1000 bytes but the manifest says"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("model.onnx is 1000 bytes but the manifest says"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -77,22 +107,38 @@ fn a_bit_flip_is_reported_and_an_unverified_corrupt_model_fails_cleanly() {
     let mut onnx = std::fs::read(dir.join(MODEL_FILE)).unwrap();
     let mid = onnx.len() / 2;
     onnx[mid] ^= 0x10;
-    let err = ModelFiles::from_bytes(&manifest, onnx, tokenizer).err().expect("must fail");
+    let err = ModelFiles::from_bytes(&manifest, onnx, tokenizer)
+        .err()
+        .expect("must fail");
     assert!(matches!(err, ModelError::ChecksumMismatch { .. }), "{err}");
     assert!(err.to_string().contains("does not match its checksum"));
     // bypassing the checksum, garbage bytes are an error, not a panic
     let files = common::files();
-    let err = Model::load(&files.manifest, b"\x08\x01garbage").err().expect("must fail");
-    assert!(err.to_string().starts_with("the model file could not be loaded as an ONNX decoder"), "{err}");
+    let err = Model::load(&files.manifest, b"\x08\x01garbage")
+        .err()
+        .expect("must fail");
+    assert!(
+        err.to_string()
+            .starts_with("the model file could not be loaded as an ONNX decoder"),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_manifest_for_another_format_is_refused() {
-    let err = principle_checker::model::Manifest::from_json(br#"{"format": "x/9"}"#).err().unwrap();
-    assert!(err.to_string().starts_with("the model manifest is not valid"), "{err}");
+    let err = principle_checker::model::Manifest::from_json(br#"{"format": "x/9"}"#)
+        .err()
+        .unwrap();
+    assert!(
+        err.to_string()
+            .starts_with("the model manifest is not valid"),
+        "{err}"
+    );
     let dir = common::model_dir();
     let text = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
     let other = text.replace("principle-checker-model/1", "principle-checker-model/9");
-    let err = principle_checker::model::Manifest::from_json(other.as_bytes()).err().unwrap();
+    let err = principle_checker::model::Manifest::from_json(other.as_bytes())
+        .err()
+        .unwrap();
     assert!(err.to_string().contains("this build reads"), "{err}");
 }

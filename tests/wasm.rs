@@ -14,7 +14,8 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 async fn fetch(name: &str) -> Vec<u8> {
-    let base = option_env!("PRINCIPLE_CHECKER_MODEL_URL").expect("build with PRINCIPLE_CHECKER_MODEL_URL set");
+    let base = option_env!("PRINCIPLE_CHECKER_MODEL_URL")
+        .expect("build with PRINCIPLE_CHECKER_MODEL_URL set");
     let window = web_sys::window().expect("a browser window");
     let resp: web_sys::Response = JsFuture::from(window.fetch_with_str(&format!("{base}/{name}")))
         .await
@@ -22,15 +23,21 @@ async fn fetch(name: &str) -> Vec<u8> {
         .dyn_into()
         .expect("a Response");
     assert!(resp.ok(), "fetching {name}: HTTP {}", resp.status());
-    let buf = JsFuture::from(resp.array_buffer().expect("body")).await.expect("bytes");
+    let buf = JsFuture::from(resp.array_buffer().expect("body"))
+        .await
+        .expect("bytes");
     Uint8Array::new(&buf).to_vec()
 }
 
 fn fixture() -> (String, Array) {
     let conv = include_str!("fixtures/standard/conversation.txt").to_string();
     let responses = Array::new();
-    responses.push(&JsValue::from_str(include_str!("fixtures/standard/response-1.txt")));
-    responses.push(&JsValue::from_str(include_str!("fixtures/standard/response-2.txt")));
+    responses.push(&JsValue::from_str(include_str!(
+        "fixtures/standard/response-1.txt"
+    )));
+    responses.push(&JsValue::from_str(include_str!(
+        "fixtures/standard/response-2.txt"
+    )));
     (conv, responses)
 }
 
@@ -40,7 +47,9 @@ async fn real_model_scores_one_principle_in_the_browser() {
     let onnx = fetch("model.onnx").await;
     let tokenizer = fetch("tokenizer.json").await;
     let t0 = js_sys::Date::now();
-    let judge = WasmJudge::new(&manifest, onnx, tokenizer).map_err(JsValue::from).expect("model loads");
+    let judge = WasmJudge::new(&manifest, onnx, tokenizer)
+        .map_err(JsValue::from)
+        .expect("model loads");
     let loaded = js_sys::Date::now();
     let (conv, responses) = fixture();
     let seen = Array::new();
@@ -52,7 +61,13 @@ async fn real_model_scores_one_principle_in_the_browser() {
         },
     );
     let result = judge
-        .check(&conv, responses, "", "research-1-02", cb.as_ref().unchecked_ref::<Function>())
+        .check(
+            &conv,
+            responses,
+            "",
+            "research-1-02",
+            cb.as_ref().unchecked_ref::<Function>(),
+        )
         .map_err(JsValue::from)
         .expect("check runs");
     let done = js_sys::Date::now();
@@ -62,11 +77,17 @@ async fn real_model_scores_one_principle_in_the_browser() {
     let pref = Array::from(&js_sys::Reflect::get(&v, &"preference".into()).unwrap());
     let p0 = pref.get(0).as_f64().unwrap();
     let p1 = pref.get(1).as_f64().unwrap();
-    assert!((0.0..=1.0).contains(&p0) && ((p0 + p1) - 1.0).abs() < 1e-9, "probabilities {p0} {p1}");
+    assert!(
+        (0.0..=1.0).contains(&p0) && ((p0 + p1) - 1.0).abs() < 1e-9,
+        "probabilities {p0} {p1}"
+    );
     let pairs = Array::from(&js_sys::Reflect::get(&v, &"pairs".into()).unwrap());
     let pair = pairs.get(0);
     for key in ["p_first_shown_first", "p_first_shown_second"] {
-        let p = js_sys::Reflect::get(&pair, &key.into()).unwrap().as_f64().unwrap();
+        let p = js_sys::Reflect::get(&pair, &key.into())
+            .unwrap()
+            .as_f64()
+            .unwrap();
         assert!(p > 0.0 && p < 1.0, "{key} = {p}");
     }
     web_sys::console::log_1(
@@ -78,7 +99,15 @@ async fn real_model_scores_one_principle_in_the_browser() {
 async fn a_corrupt_model_is_a_readable_error() {
     let manifest = fetch("manifest.json").await;
     let tokenizer = fetch("tokenizer.json").await;
-    let err = WasmJudge::new(&manifest, b"not a model".to_vec(), tokenizer).err().expect("must fail");
-    let msg = js_sys::Error::from(JsValue::from(err)).message().as_string().unwrap();
-    assert!(msg.contains("model.onnx is 11 bytes but the manifest says"), "{msg}");
+    let err = WasmJudge::new(&manifest, b"not a model".to_vec(), tokenizer)
+        .err()
+        .expect("must fail");
+    let msg = js_sys::Error::from(JsValue::from(err))
+        .message()
+        .as_string()
+        .unwrap();
+    assert!(
+        msg.contains("model.onnx is 11 bytes but the manifest says"),
+        "{msg}"
+    );
 }

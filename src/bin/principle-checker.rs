@@ -14,10 +14,19 @@ use principle_checker::model::ModelFiles;
 use principle_checker::prompt::Layout;
 
 #[derive(Parser)]
-#[command(name = "principle-checker", version, about = "Judge assistant responses against a constitution with a small local language model")]
+#[command(
+    name = "principle-checker",
+    version,
+    about = "Judge assistant responses against a constitution with a small local language model"
+)]
 struct Cli {
     /// Model folder (manifest.json, model.onnx, tokenizer.json), as written by scripts/setup-model.sh.
-    #[arg(long, global = true, env = "PRINCIPLE_CHECKER_MODEL", default_value = "models/smollm2-135m-instruct")]
+    #[arg(
+        long,
+        global = true,
+        env = "PRINCIPLE_CHECKER_MODEL",
+        default_value = "models/smollm2-135m-instruct"
+    )]
     model: PathBuf,
     /// Where the principle goes: "principle-last" (one KV cache serves all principles) or "paper".
     #[arg(long, global = true, default_value = "principle-last")]
@@ -88,7 +97,9 @@ fn read_text(p: &Path) -> Res<String> {
 fn load_constitution(path: &Option<PathBuf>) -> Res<Constitution> {
     match path {
         None => Ok(Constitution::default_2023()),
-        Some(p) => Constitution::from_json(&read_text(p)?).map_err(|e| format!("{}: {e}", p.display())),
+        Some(p) => {
+            Constitution::from_json(&read_text(p)?).map_err(|e| format!("{}: {e}", p.display()))
+        }
     }
 }
 
@@ -100,11 +111,18 @@ fn select(c: &Constitution, selector: &str) -> Res<Vec<Principle>> {
 fn load_judge(cli: &Cli) -> Res<Judge> {
     let t = Instant::now();
     let files = ModelFiles::from_dir(&cli.model).map_err(|e| {
-        format!("{e} (model folder {}; run scripts/setup-model.sh to create it)", cli.model.display())
+        format!(
+            "{e} (model folder {}; run scripts/setup-model.sh to create it)",
+            cli.model.display()
+        )
     })?;
     let mut judge = Judge::new(&files).map_err(|e| e.to_string())?;
-    judge.layout = Layout::parse(&cli.layout)
-        .ok_or_else(|| format!("unknown layout {:?}: use \"principle-last\" or \"paper\"", cli.layout))?;
+    judge.layout = Layout::parse(&cli.layout).ok_or_else(|| {
+        format!(
+            "unknown layout {:?}: use \"principle-last\" or \"paper\"",
+            cli.layout
+        )
+    })?;
     eprintln!("loaded {} in {:.2}s", judge.name, t.elapsed().as_secs_f64());
     Ok(judge)
 }
@@ -112,8 +130,10 @@ fn load_judge(cli: &Cli) -> Res<Judge> {
 fn bar(len: usize, what: &str) -> ProgressBar {
     let pb = ProgressBar::new(len as u64);
     pb.set_style(
-        ProgressStyle::with_template(&format!("{{bar:30}} {{pos}}/{{len}} {what} {{elapsed}} (eta {{eta}})"))
-            .expect("static template"),
+        ProgressStyle::with_template(&format!(
+            "{{bar:30}} {{pos}}/{{len}} {what} {{elapsed}} (eta {{eta}})"
+        ))
+        .expect("static template"),
     );
     pb
 }
@@ -130,7 +150,10 @@ fn run(cli: Cli) -> Res<()> {
             json,
         } => {
             let conv = Conversation::parse(&read_text(conv_path)?).map_err(|e| e.to_string())?;
-            let texts = responses.iter().map(|p| read_text(p)).collect::<Res<Vec<_>>>()?;
+            let texts = responses
+                .iter()
+                .map(|p| read_text(p))
+                .collect::<Res<Vec<_>>>()?;
             let texts = conversation::validate_responses(&texts).map_err(|e| e.to_string())?;
             let principles = select(&constitution, principles)?;
             let judge = load_judge(&cli)?;
@@ -157,18 +180,31 @@ fn run(cli: Cli) -> Res<()> {
                 for p in &principles {
                     eprintln!("\n[{}] {}", p.id, p.text);
                     let r = judge
-                        .reason(&transcript, &p.text, &texts[0], &texts[1], *reason_tokens, &mut |s| {
-                            eprint!("{s}");
-                            true
-                        })
+                        .reason(
+                            &transcript,
+                            &p.text,
+                            &texts[0],
+                            &texts[1],
+                            *reason_tokens,
+                            &mut |s| {
+                                eprint!("{s}");
+                                true
+                            },
+                        )
                         .map_err(|e| e.to_string())?;
-                    eprintln!("\n→ P(response 1 better) = {:.2} (clamped; raw {:.2})", r.p_first, r.p_first_raw);
+                    eprintln!(
+                        "\n→ P(response 1 better) = {:.2} (clamped; raw {:.2})",
+                        r.p_first, r.p_first_raw
+                    );
                     reasonings.push(serde_json::json!({"principle": p.id, "reasoning": r}));
                 }
             }
             if *json {
                 let out = serde_json::json!({"model": judge.name, "seconds": secs, "result": result, "reasoning": reasonings});
-                println!("{}", serde_json::to_string_pretty(&out).expect("serializable"));
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&out).expect("serializable")
+                );
                 return Ok(());
             }
             println!("{:<16} {:>9}  chosen  orders", "principle", "P(resp 1)");
@@ -178,7 +214,11 @@ fn run(cli: Cli) -> Res<()> {
                     v.principle_id,
                     v.preference[0],
                     v.chosen + 1,
-                    if v.position_sensitive { "disagree" } else { "agree" }
+                    if v.position_sensitive {
+                        "disagree"
+                    } else {
+                        "agree"
+                    }
                 );
             }
             for s in result.groups.iter().chain(result.overall.iter()) {
@@ -186,7 +226,11 @@ fn run(cli: Cli) -> Res<()> {
                     "{:<16} chosen {} (P = {}) {} principle(s) dissent, {} position-sensitive",
                     s.group.as_deref().unwrap_or("OVERALL"),
                     s.chosen + 1,
-                    s.preference.iter().map(|p| format!("{p:.3}")).collect::<Vec<_>>().join(" / "),
+                    s.preference
+                        .iter()
+                        .map(|p| format!("{p:.3}"))
+                        .collect::<Vec<_>>()
+                        .join(" / "),
                     s.dissenting.len(),
                     s.position_sensitive
                 );
@@ -242,9 +286,17 @@ impl Tally {
     }
 }
 
-fn eval(cli: &Cli, c: &Constitution, file: &Path, selector: &str, limit: Option<usize>, json: bool) -> Res<()> {
+fn eval(
+    cli: &Cli,
+    c: &Constitution,
+    file: &Path,
+    selector: &str,
+    limit: Option<usize>,
+    json: bool,
+) -> Res<()> {
     let principles = select(c, selector)?;
-    let f = std::fs::File::open(file).map_err(|e| format!("could not read {}: {e}", file.display()))?;
+    let f =
+        std::fs::File::open(file).map_err(|e| format!("could not read {}: {e}", file.display()))?;
     let mut items = Vec::new();
     let mut skipped = 0;
     for (i, line) in BufReader::new(f).lines().enumerate() {
@@ -255,10 +307,14 @@ fn eval(cli: &Cli, c: &Constitution, file: &Path, selector: &str, limit: Option<
         if limit.is_some_and(|l| items.len() + skipped >= l) {
             break;
         }
-        let v: serde_json::Value =
-            serde_json::from_str(&line).map_err(|e| format!("{}:{}: {e}", file.display(), i + 1))?;
+        let v: serde_json::Value = serde_json::from_str(&line)
+            .map_err(|e| format!("{}:{}: {e}", file.display(), i + 1))?;
         let (Some(chosen), Some(rejected)) = (v["chosen"].as_str(), v["rejected"].as_str()) else {
-            return Err(format!("{}:{}: needs \"chosen\" and \"rejected\" strings", file.display(), i + 1));
+            return Err(format!(
+                "{}:{}: needs \"chosen\" and \"rejected\" strings",
+                file.display(),
+                i + 1
+            ));
         };
         match conversation::split_comparison(chosen, rejected) {
             Ok(x) => items.push(x),
@@ -322,12 +378,19 @@ fn eval(cli: &Cli, c: &Constitution, file: &Path, selector: &str, limit: Option<
         "comparisons_per_second": (items.len() - too_long) as f64 / secs,
     });
     if json {
-        println!("{}", serde_json::to_string_pretty(&report).expect("serializable"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("serializable")
+        );
     } else {
         let o = &report["overall"];
         println!(
             "{} comparisons ({} unparseable, {} too long skipped), layout {}, {} principle(s)",
-            report["comparisons"], skipped, too_long, judge.layout.name(), principles.len()
+            report["comparisons"],
+            skipped,
+            too_long,
+            judge.layout.name(),
+            principles.len()
         );
         println!(
             "accuracy: both orders {:.3}  as given {:.3}  swapped {:.3}  order agreement {:.3}  position bias {:+.3}",
@@ -340,7 +403,11 @@ fn eval(cli: &Cli, c: &Constitution, file: &Path, selector: &str, limit: Option<
         if principles.len() > 1 {
             for (p, t) in principles.iter().zip(&per_principle) {
                 let r = t.report();
-                println!("  {:<16} {:.3}", p.id, r["accuracy_both_orders"].as_f64().unwrap_or(0.0));
+                println!(
+                    "  {:<16} {:.3}",
+                    p.id,
+                    r["accuracy_both_orders"].as_f64().unwrap_or(0.0)
+                );
             }
         }
         println!("{secs:.1}s, {:.0} tokens/s", tokens as f64 / secs);
@@ -349,8 +416,12 @@ fn eval(cli: &Cli, c: &Constitution, file: &Path, selector: &str, limit: Option<
 }
 
 fn bench(cli: &Cli, c: &Constitution, fixture: &Path, runs: usize) -> Res<()> {
-    let conv = Conversation::parse(&read_text(&fixture.join("conversation.txt"))?).map_err(|e| e.to_string())?;
-    let responses = vec![read_text(&fixture.join("response-1.txt"))?, read_text(&fixture.join("response-2.txt"))?];
+    let conv = Conversation::parse(&read_text(&fixture.join("conversation.txt"))?)
+        .map_err(|e| e.to_string())?;
+    let responses = vec![
+        read_text(&fixture.join("response-1.txt"))?,
+        read_text(&fixture.join("response-2.txt"))?,
+    ];
     let transcript = conv.transcript();
     let principles = c.principles.clone();
     let judge = load_judge(cli)?;
@@ -392,8 +463,16 @@ fn bench(cli: &Cli, c: &Constitution, fixture: &Path, runs: usize) -> Res<()> {
     let uncached_per_principle = t.elapsed().as_secs_f64() / 4.0;
     let params = judge.model().architecture();
     let flops_per_token = 2.0 * approx_params(params) as f64;
-    println!("fixture: {} tokens (conversation + 2 responses), tokenized in {:.1} ms", total_tokens, tok_secs * 1e3);
-    println!("layout {}, {} principles, both orders", judge.layout.name(), principles.len());
+    println!(
+        "fixture: {} tokens (conversation + 2 responses), tokenized in {:.1} ms",
+        total_tokens,
+        tok_secs * 1e3
+    );
+    println!(
+        "layout {}, {} principles, both orders",
+        judge.layout.name(),
+        principles.len()
+    );
     println!(
         "standard check: median {:.2}s over {} run(s) ({:.1} ms/principle), {} tokens processed, {:.1} GFLOP/s",
         median,

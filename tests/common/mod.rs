@@ -10,12 +10,18 @@ use principle_checker::model::ModelFiles;
 pub fn model_dir() -> PathBuf {
     std::env::var_os("PRINCIPLE_CHECKER_MODEL")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/smollm2-135m-instruct"))
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/smollm2-135m-instruct")
+        })
 }
 
 pub fn files() -> ModelFiles {
-    ModelFiles::from_dir(&model_dir())
-        .unwrap_or_else(|e| panic!("{e}: run scripts/setup-model.sh first (model folder {})", model_dir().display()))
+    ModelFiles::from_dir(&model_dir()).unwrap_or_else(|e| {
+        panic!(
+            "{e}: run scripts/setup-model.sh first (model folder {})",
+            model_dir().display()
+        )
+    })
 }
 
 /// One judge per test binary: loading and optimising the graph takes seconds.
@@ -27,5 +33,8 @@ pub fn judge() -> &'static Judge {
 pub fn fixture() -> (String, Vec<String>) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/standard");
     let read = |n: &str| std::fs::read_to_string(dir.join(n)).expect("fixture file");
-    (read("conversation.txt"), vec![read("response-1.txt"), read("response-2.txt")])
+    (
+        read("conversation.txt"),
+        vec![read("response-1.txt"), read("response-2.txt")],
+    )
 }
