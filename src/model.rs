@@ -213,8 +213,11 @@ impl KvCache {
 pub struct Model {
     plan: Plan,
     arch: Architecture,
-    /// Position of `input_ids` among the plan's inputs.
+    /// Positions among the plan's inputs.
     ids_input: usize,
+    positions_input: usize,
+    bias_input: usize,
+    logits_index_input: usize,
     /// For each cache slot (layer-major, key then value): (plan input, plan output).
     kv_slots: Vec<(usize, usize)>,
     logits_output: usize,
@@ -252,6 +255,9 @@ impl Model {
                 .ok_or_else(|| ModelError::MissingTensor(n.to_string()))
         };
         let ids_input = find(&input_names, "input_ids")?;
+        let positions_input = find(&input_names, "position_ids")?;
+        let bias_input = find(&input_names, "attention_bias")?;
+        let logits_index_input = find(&input_names, "logits_index")?;
         let logits_output = find(&output_names, "logits")?;
         let mut kv_slots = Vec::with_capacity(arch.layers * 2);
         for l in 0..arch.layers {
@@ -270,6 +276,9 @@ impl Model {
             plan,
             arch,
             ids_input,
+            positions_input,
+            bias_input,
+            logits_index_input,
             kv_slots,
             logits_output,
         })
@@ -296,39 +305,128 @@ impl Model {
         if ids.is_empty() {
             return Err(ModelError::Run("no tokens to run".into()));
         }
-        let n_inputs = 1 + self.kv_slots.len();
-        let mut inputs: Vec<Option<TValue>> = vec![None; n_inputs];
+        let p = cache.len;
+        let positions: Vec<i64> = (0..ids.len()).map(|i| (p + i) as i64).collect();
+        let total = p + ids.len();
+        let mut bias = vec![0f32; ids.len() * total];
+        for i in 0..ids.len() {
+            bias[i * total + p + i + 1..(i + 1) * total].fill(MASKED);
+        }
+        let (mut logits, tensors) = self.run(cache, ids, &positions, bias, &[ids.len() - 1])?;
+        Ok((
+            logits.swap_remove(0),
+            KvCache {
+                tensors,
+                len: total,
+            },
+        ))
+    }
+
+    /// Runs several independent continuations of `cache` in one pass and returns the
+    /// logits after each. Each branch sees the cache and its own earlier tokens, never
+    /// another branch, so the result equals separate [`Model::forward`] calls while the
+    /// weights are streamed through once for all of them.
+    pub fn forward_branches(
+        &self,
+        cache: &KvCache,
+        branches: &[Vec<u32>],
+    ) -> Result<Vec<Vec<f32>>, ModelError> {
+        if branches.is_empty() || branches.iter().any(|b| b.is_empty()) {
+            return Err(ModelError::Run(
+                "every branch needs at least one token".into(),
+            ));
+        }
+        let p = cache.len;
+        let s: usize = branches.iter().map(Vec::len).sum();
+        let total = p + s;
+        let mut ids = Vec::with_capacity(s);
+        let mut positions = Vec::with_capacity(s);
+        let mut ends = Vec::with_capacity(branches.len());
+        let mut bias = vec![MASKED; s * total];
+        for b in branches {
+            let start = ids.len();
+            for (t, &id) in b.iter().enumerate() {
+                let row = (start + t) * total;
+                bias[row..row + p].fill(0.0);
+                bias[row + p + start..row + p + start + t + 1].fill(0.0);
+                ids.push(id);
+                positions.push((p + t) as i64);
+            }
+            ends.push(ids.len() - 1);
+        }
+        Ok(self.run(cache, &ids, &positions, bias, &ends)?.0)
+    }
+
+    fn run(
+        &self,
+        cache: &KvCache,
+        ids: &[u32],
+        positions: &[i64],
+        bias: Vec<f32>,
+        logits_at: &[usize],
+    ) -> Result<(Vec<Vec<f32>>, Vec<TValue>), ModelError> {
+        let s = ids.len();
+        let total = cache.len + s;
+        let mut inputs: Vec<Option<TValue>> = vec![None; 4 + self.kv_slots.len()];
         let ids: Vec<i64> = ids.iter().map(|&i| i as i64).collect();
-        let ids_tensor = Tensor::from_shape(&[1, ids.len()], &ids).map_err(run_err)?;
-        inputs[self.ids_input] = Some(ids_tensor.into_tvalue());
+        let at: Vec<i64> = logits_at.iter().map(|&i| i as i64).collect();
+        inputs[self.ids_input] = Some(
+            Tensor::from_shape(&[1, s], &ids)
+                .map_err(run_err)?
+                .into_tvalue(),
+        );
+        inputs[self.positions_input] = Some(
+            Tensor::from_shape(&[1, s], positions)
+                .map_err(run_err)?
+                .into_tvalue(),
+        );
+        inputs[self.bias_input] = Some(
+            Tensor::from_shape(&[s, total], &bias)
+                .map_err(run_err)?
+                .into_tvalue(),
+        );
+        inputs[self.logits_index_input] = Some(
+            Tensor::from_shape(&[at.len()], &at)
+                .map_err(run_err)?
+                .into_tvalue(),
+        );
         for (slot, &(input, _)) in self.kv_slots.iter().enumerate() {
             inputs[input] = Some(cache.tensors[slot].clone());
         }
         let inputs: TVec<TValue> = inputs
             .into_iter()
-            .map(|v| v.expect("every input set"))
-            .collect();
+            .map(|v| {
+                v.ok_or_else(|| {
+                    ModelError::Run("the model has an input the runtime does not know".into())
+                })
+            })
+            .collect::<Result<_, _>>()?;
         let outputs = self.plan.run(inputs).map_err(run_err)?;
-        let logits = outputs[self.logits_output]
+        let view = outputs[self.logits_output]
             .to_plain_array_view::<f32>()
-            .map_err(run_err)?
-            .iter()
-            .copied()
-            .collect();
+            .map_err(run_err)?;
+        let vocab = self.arch.vocab;
+        if view.len() != at.len() * vocab {
+            return Err(ModelError::Run(format!(
+                "expected {} logits, got {}: the manifest's vocabulary size does not match the model",
+                at.len() * vocab,
+                view.len()
+            )));
+        }
+        let flat: Vec<f32> = view.iter().copied().collect();
+        let logits = flat.chunks(vocab).map(<[f32]>::to_vec).collect();
         let tensors = self
             .kv_slots
             .iter()
             .map(|&(_, output)| outputs[output].clone())
             .collect();
-        Ok((
-            logits,
-            KvCache {
-                tensors,
-                len: cache.len + ids.len(),
-            },
-        ))
+        Ok((logits, tensors))
     }
 }
+
+/// Additive attention bias for positions a token must not see; finite, so a row
+/// never becomes all −∞ (which would give NaN in softmax).
+const MASKED: f32 = -1e9;
 
 fn run_err(e: TractError) -> ModelError {
     ModelError::Run(format!("{e:#}"))

@@ -142,3 +142,26 @@ fn a_manifest_for_another_format_is_refused() {
         .unwrap();
     assert!(err.to_string().contains("this build reads"), "{err}");
 }
+
+#[test]
+fn branches_in_one_pass_equal_separate_passes() {
+    let (_, ids, _) = reference();
+    let model = common::judge().model();
+    let (_, prefix) = model.forward(&model.empty_cache(), &ids[..12]).unwrap();
+    let branches: Vec<Vec<u32>> = vec![
+        ids[12..20].to_vec(),
+        ids[20..].to_vec(),
+        vec![ids[30]],
+        ids[12..].to_vec(),
+    ];
+    let together = model.forward_branches(&prefix, &branches).unwrap();
+    assert_eq!(together.len(), branches.len());
+    for (b, got) in branches.iter().zip(&together) {
+        let (alone, _) = model.forward(&prefix, b).unwrap();
+        let diff = max_abs_diff(&alone, got);
+        println!("branch of {} tokens: max diff {diff:.2e}", b.len());
+        assert!(diff < 1e-3, "{diff}");
+    }
+    assert!(model.forward_branches(&prefix, &[]).is_err());
+    assert!(model.forward_branches(&prefix, &[vec![]]).is_err());
+}

@@ -2,8 +2,8 @@
 """Convert a llama-architecture GGUF file into the model folder principle-checker loads.
 
 Output folder:
-  model.onnx      decoder with KV-cache inputs/outputs (symbolic past length) that
-                  returns logits for the last position only (the judge never needs more)
+  model.onnx      decoder with KV-cache inputs/outputs (symbolic past length), explicit
+                  positions and attention bias, and logits only at requested positions
   tokenizer.json  Hugging Face `tokenizers` file rebuilt from the GGUF vocabulary
   manifest.json   what it is, where it came from, sha256 of every file
 
@@ -29,7 +29,7 @@ import gguf
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-CONVERTER_VERSION = 1
+CONVERTER_VERSION = 2
 OPSET = 17
 
 
@@ -134,15 +134,7 @@ def build_graph(reader, fmt):
     c("c.sixteen", np.array(16.0, dtype=np.float32))
     c("c.eps", np.array(eps, dtype=np.float32))
     c("c.scale", np.array(1.0 / np.sqrt(head_dim), dtype=np.float32))
-    c("c.neg", np.array(-1e9, dtype=np.float32))
-    c("c.zero", np.array(0.0, dtype=np.float32))
-    c("c.i0", np.array(0, dtype=np.int64))
-    c("c.i1", np.array(1, dtype=np.int64))
-    c("c.axis0", np.array([0], dtype=np.int64))
-    c("c.axis1", np.array([1], dtype=np.int64))
     c("c.axis2", np.array([2], dtype=np.int64))
-    c("c.idx1", np.array([1], dtype=np.int64))
-    c("c.idx2", np.array([2], dtype=np.int64))
     # GGUF stores q/k rows permuted for llama.cpp's "normal" rope, which rotates
     # adjacent pairs (x[2i], x[2i+1]); the graph uses the same convention.
     inv_freq = base ** (-np.arange(0, head_dim, 2, dtype=np.float64) / head_dim)
@@ -162,22 +154,18 @@ def build_graph(reader, fmt):
     c("c.shape_h", np.array([1, -1, hidden], dtype=np.int64))
 
     inputs = [helper.make_tensor_value_info("input_ids", TensorProto.INT64, [1, "sequence"])]
-    outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, vocab])]
+    outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["outputs", vocab])]
 
-    # positions and causal mask, from the symbolic past length
-    n("Shape", ["past_key_values.0.key"], ["past_shape"])
-    past = n("Gather", ["past_shape", "c.idx2"], ["past_len"], axis=0)  # [1]
-    n("Shape", ["input_ids"], ["ids_shape"])
-    seq = n("Gather", ["ids_shape", "c.idx1"], ["seq_len"], axis=0)  # [1]
-    total = n("Add", [past, seq], ["total_len"])
-    past_s = n("Squeeze", [past, "c.axis0"], ["past_s"])
-    total_s = n("Squeeze", [total, "c.axis0"], ["total_s"])
-    qpos = n("Range", [past_s, total_s, "c.i1"], ["qpos"])  # [S]
-    kpos = n("Range", ["c.i0", total_s, "c.i1"], ["kpos"])  # [T]
-    qcol = n("Unsqueeze", [qpos, "c.axis1"], ["qpos_col"])  # [S,1]
-    future = n("Greater", [kpos, qcol], ["future"])  # [S,T]
-    mask = n("Where", [future, "c.neg", "c.zero"], ["mask"])
-    posf = n("Cast", [qcol], ["posf"], to=TensorProto.FLOAT)  # [S,1]
+    # Positions and the attention bias are inputs, not derived from the past length:
+    # the caller can then run several independent continuations of one cache in a
+    # single pass (each attends to the cache and to itself only), which is how the
+    # judge scores many principles at once.
+    inputs += [helper.make_tensor_value_info("position_ids", TensorProto.INT64, [1, "sequence"]),
+               helper.make_tensor_value_info("attention_bias", TensorProto.FLOAT, ["sequence", "total"]),
+               helper.make_tensor_value_info("logits_index", TensorProto.INT64, ["outputs"])]
+    mask = "attention_bias"  # [S,T], 0 where visible, large negative elsewhere
+    c("c.shape_col", np.array([-1, 1], dtype=np.int64))
+    posf = n("Cast", [n("Reshape", ["position_ids", "c.shape_col"], ["pos_col"])], ["posf"], to=TensorProto.FLOAT)  # [S,1]
     ang = n("MatMul", [n("Mul", [posf, "c.inv_freq"], ["ang_half"]), "c.dup"], ["ang"])  # [S,hd]
     cos = n("Cos", [ang], ["cos"])
     sin = n("Sin", [ang], ["sin"])
@@ -237,12 +225,14 @@ def build_graph(reader, fmt):
         act = n("Mul", [n("Mul", [gate, n("Sigmoid", [gate], [p + ".sig"])], [p + ".silu"]), up], [p + ".act"])
         h = n("Add", [h, linear(act, f"blk.{l}.ffn_down.weight", p + ".down")], [p + ".h"])
 
-    # logits for the last position only, through the (tied) embedding matrix
-    last = n("Sub", [seq, "c.idx1"], ["last_idx"])
-    hl = n("Gather", [h, n("Squeeze", [last, "c.axis0"], ["last_s"])], ["h_last"], axis=1)  # [1,hidden]
+    # logits only at the requested positions (the ends of the continuations), through
+    # the (tied) embedding matrix: the judge needs one row per principle, not one per token
+    hl = n("Gather", [h, "logits_index"], ["h_sel"], axis=1)  # [1,K,hidden]
     xn = rms(hl, "output_norm.weight", "final_norm")
     head = W.matrix("output.weight", "lm_head") if "output.weight" in W.tensors else emb
-    n("MatMul", [xn, n("Transpose", [head], ["lm_head.t"], perm=[1, 0])], ["logits"])
+    c("c.shape_logits", np.array([-1, vocab], dtype=np.int64))
+    lg = n("MatMul", [xn, n("Transpose", [head], ["lm_head.t"], perm=[1, 0])], ["logits_3d"])
+    n("Reshape", [lg, "c.shape_logits"], ["logits"])  # [K,V]
 
     graph = helper.make_graph(W.nodes, "decoder", inputs, outputs, W.initializers)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],

@@ -1,398 +1,411 @@
 //! Command-line edge: reads files, runs the judge, prints tables or JSON, and turns
 //! library errors into one readable line.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::time::Instant;
+#[cfg(target_arch = "wasm32")]
+fn main() {}
 
-use clap::{Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
-use principle_checker::constitution::{Constitution, Principle};
-use principle_checker::conversation::{self, Conversation};
-use principle_checker::judge::{CheckInput, Judge};
-use principle_checker::model::ModelFiles;
-use principle_checker::prompt::Layout;
-
-#[derive(Parser)]
-#[command(
-    name = "principle-checker",
-    version,
-    about = "Judge assistant responses against a constitution with a small local language model"
-)]
-struct Cli {
-    /// Model folder (manifest.json, model.onnx, tokenizer.json), as written by scripts/setup-model.sh.
-    #[arg(
-        long,
-        global = true,
-        env = "PRINCIPLE_CHECKER_MODEL",
-        default_value = "models/smollm2-135m-instruct"
-    )]
-    model: PathBuf,
-    /// Where the principle goes: "principle-last" (one KV cache serves all principles) or "paper".
-    #[arg(long, global = true, default_value = "principle-last")]
-    layout: String,
-    /// A custom constitution (JSON, same schema as constitutions/claude-2023.json).
-    #[arg(long, global = true)]
-    constitution: Option<PathBuf>,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Judge two or more responses to a conversation under the constitution's principles.
-    Judge {
-        /// The conversation: a Human:/Assistant: transcript or a plain prompt.
-        conversation: PathBuf,
-        /// Two to six files, one response each.
-        #[arg(required = true, num_args = 2..)]
-        responses: Vec<PathBuf>,
-        /// Comma-separated principle or group ids, or "all".
-        #[arg(long, default_value = "all")]
-        principles: String,
-        /// Also write the chain of thought for each selected principle (slow: one generation each).
-        #[arg(long)]
-        reason: bool,
-        #[arg(long, default_value_t = 96)]
-        reason_tokens: usize,
-        /// Print the full result as JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Accuracy on HH-RLHF-style comparisons (lines of {"chosen": ..., "rejected": ...}).
-    Eval {
-        file: PathBuf,
-        /// Comma-separated principle or group ids, or "all"; every pair is judged under each.
-        #[arg(long, default_value = "research-1-02")]
-        principles: String,
-        /// Only the first N comparisons.
-        #[arg(long)]
-        limit: Option<usize>,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Time the standard check: the fixture conversation, two responses, all principles, both orders.
-    Bench {
-        #[arg(long, default_value = "tests/fixtures/standard")]
-        fixture: PathBuf,
-        #[arg(long, default_value_t = 3)]
-        runs: usize,
-    },
-}
-
+#[cfg(not(target_arch = "wasm32"))]
 fn main() {
-    let cli = Cli::parse();
-    if let Err(e) = run(cli) {
-        eprintln!("error: {e}");
-        std::process::exit(1);
+    cli::main()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod cli {
+    use std::io::{BufRead, BufReader};
+    use std::path::{Path, PathBuf};
+    use std::time::Instant;
+
+    use clap::{Parser, Subcommand};
+    use indicatif::{ProgressBar, ProgressStyle};
+    use principle_checker::constitution::{Constitution, Principle};
+    use principle_checker::conversation::{self, Conversation};
+    use principle_checker::judge::{CheckInput, Judge};
+    use principle_checker::model::ModelFiles;
+    use principle_checker::prompt::Layout;
+
+    #[derive(Parser)]
+    #[command(
+        name = "principle-checker",
+        version,
+        about = "Judge assistant responses against a constitution with a small local language model"
+    )]
+    struct Cli {
+        /// Model folder (manifest.json, model.onnx, tokenizer.json), as written by scripts/setup-model.sh.
+        #[arg(
+            long,
+            global = true,
+            env = "PRINCIPLE_CHECKER_MODEL",
+            default_value = "models/smollm2-135m-instruct"
+        )]
+        model: PathBuf,
+        /// Where the principle goes: "principle-last" (one KV cache serves all principles) or "paper".
+        #[arg(long, global = true, default_value = "principle-last")]
+        layout: String,
+        /// A custom constitution (JSON, same schema as constitutions/claude-2023.json).
+        #[arg(long, global = true)]
+        constitution: Option<PathBuf>,
+        #[command(subcommand)]
+        command: Command,
     }
-}
 
-type Res<T> = Result<T, String>;
+    #[derive(Subcommand)]
+    enum Command {
+        /// Judge two or more responses to a conversation under the constitution's principles.
+        Judge {
+            /// The conversation: a Human:/Assistant: transcript or a plain prompt.
+            conversation: PathBuf,
+            /// Two to six files, one response each.
+            #[arg(required = true, num_args = 2..)]
+            responses: Vec<PathBuf>,
+            /// Comma-separated principle or group ids, or "all".
+            #[arg(long, default_value = "all")]
+            principles: String,
+            /// Also write the chain of thought for each selected principle (slow: one generation each).
+            #[arg(long)]
+            reason: bool,
+            #[arg(long, default_value_t = 96)]
+            reason_tokens: usize,
+            /// Print the full result as JSON.
+            #[arg(long)]
+            json: bool,
+        },
+        /// Accuracy on HH-RLHF-style comparisons (lines of {"chosen": ..., "rejected": ...}).
+        Eval {
+            file: PathBuf,
+            /// Comma-separated principle or group ids, or "all"; every pair is judged under each.
+            #[arg(long, default_value = "research-1-02")]
+            principles: String,
+            /// Only the first N comparisons.
+            #[arg(long)]
+            limit: Option<usize>,
+            #[arg(long)]
+            json: bool,
+        },
+        /// Time the standard check: the fixture conversation, two responses, all principles, both orders.
+        Bench {
+            #[arg(long, default_value = "tests/fixtures/standard")]
+            fixture: PathBuf,
+            #[arg(long, default_value_t = 3)]
+            runs: usize,
+        },
+    }
 
-fn read_text(p: &Path) -> Res<String> {
-    std::fs::read_to_string(p).map_err(|e| format!("could not read {}: {e}", p.display()))
-}
-
-fn load_constitution(path: &Option<PathBuf>) -> Res<Constitution> {
-    match path {
-        None => Ok(Constitution::default_2023()),
-        Some(p) => {
-            Constitution::from_json(&read_text(p)?).map_err(|e| format!("{}: {e}", p.display()))
+    pub fn main() {
+        let cli = Cli::parse();
+        if let Err(e) = run(cli) {
+            eprintln!("error: {e}");
+            std::process::exit(1);
         }
     }
-}
 
-fn select(c: &Constitution, selector: &str) -> Res<Vec<Principle>> {
-    let idx = c.select(selector).map_err(|e| e.to_string())?;
-    Ok(idx.into_iter().map(|i| c.principles[i].clone()).collect())
-}
+    type Res<T> = Result<T, String>;
 
-fn load_judge(cli: &Cli) -> Res<Judge> {
-    let t = Instant::now();
-    let files = ModelFiles::from_dir(&cli.model).map_err(|e| {
-        format!(
-            "{e} (model folder {}; run scripts/setup-model.sh to create it)",
-            cli.model.display()
-        )
-    })?;
-    let mut judge = Judge::new(&files).map_err(|e| e.to_string())?;
-    judge.layout = Layout::parse(&cli.layout).ok_or_else(|| {
-        format!(
-            "unknown layout {:?}: use \"principle-last\" or \"paper\"",
-            cli.layout
-        )
-    })?;
-    eprintln!("loaded {} in {:.2}s", judge.name, t.elapsed().as_secs_f64());
-    Ok(judge)
-}
-
-fn bar(len: usize, what: &str) -> ProgressBar {
-    let pb = ProgressBar::new(len as u64);
-    pb.set_style(
-        ProgressStyle::with_template(&format!(
-            "{{bar:30}} {{pos}}/{{len}} {what} {{elapsed}} (eta {{eta}})"
-        ))
-        .expect("static template"),
-    );
-    pb
-}
-
-fn run(cli: Cli) -> Res<()> {
-    let constitution = load_constitution(&cli.constitution)?;
-    match &cli.command {
-        Command::Judge {
-            conversation: conv_path,
-            responses,
-            principles,
-            reason,
-            reason_tokens,
-            json,
-        } => {
-            let conv = Conversation::parse(&read_text(conv_path)?).map_err(|e| e.to_string())?;
-            let texts = responses
-                .iter()
-                .map(|p| read_text(p))
-                .collect::<Res<Vec<_>>>()?;
-            let texts = conversation::validate_responses(&texts).map_err(|e| e.to_string())?;
-            let principles = select(&constitution, principles)?;
-            let judge = load_judge(&cli)?;
-            let transcript = conv.transcript();
-            let pb = bar(principles.len(), "principles");
-            let t = Instant::now();
-            let result = judge
-                .check(
-                    &CheckInput {
-                        transcript: &transcript,
-                        responses: &texts,
-                        principles: &principles,
-                    },
-                    &mut |_, done, _| {
-                        pb.set_position(done as u64);
-                        true
-                    },
-                )
-                .map_err(|e| e.to_string())?;
-            pb.finish_and_clear();
-            let secs = t.elapsed().as_secs_f64();
-            let mut reasonings = Vec::new();
-            if *reason {
-                for p in &principles {
-                    eprintln!("\n[{}] {}", p.id, p.text);
-                    let r = judge
-                        .reason(
-                            &transcript,
-                            &p.text,
-                            &texts[0],
-                            &texts[1],
-                            *reason_tokens,
-                            &mut |s| {
-                                eprint!("{s}");
-                                true
-                            },
-                        )
-                        .map_err(|e| e.to_string())?;
-                    eprintln!(
-                        "\n→ P(response 1 better) = {:.2} (clamped; raw {:.2})",
-                        r.p_first, r.p_first_raw
-                    );
-                    reasonings.push(serde_json::json!({"principle": p.id, "reasoning": r}));
-                }
-            }
-            if *json {
-                let out = serde_json::json!({"model": judge.name, "seconds": secs, "result": result, "reasoning": reasonings});
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&out).expect("serializable")
-                );
-                return Ok(());
-            }
-            println!("{:<16} {:>9}  chosen  orders", "principle", "P(resp 1)");
-            for v in &result.verdicts {
-                println!(
-                    "{:<16} {:>9.3}  {:>6}  {}",
-                    v.principle_id,
-                    v.preference[0],
-                    v.chosen + 1,
-                    if v.position_sensitive {
-                        "disagree"
-                    } else {
-                        "agree"
-                    }
-                );
-            }
-            for s in result.groups.iter().chain(result.overall.iter()) {
-                println!(
-                    "{:<16} chosen {} (P = {}) {} principle(s) dissent, {} position-sensitive",
-                    s.group.as_deref().unwrap_or("OVERALL"),
-                    s.chosen + 1,
-                    s.preference
-                        .iter()
-                        .map(|p| format!("{p:.3}"))
-                        .collect::<Vec<_>>()
-                        .join(" / "),
-                    s.dissenting.len(),
-                    s.position_sensitive
-                );
-            }
-            if texts.len() > 2 {
-                let r: Vec<String> = result.ranking.iter().map(|i| (i + 1).to_string()).collect();
-                println!("ranking: {}", r.join(" > "));
-            }
-            println!(
-                "{} principles × {} orderings in {:.2}s ({} tokens, {:.0} tokens/s)",
-                result.verdicts.len(),
-                texts.len() * (texts.len() - 1),
-                secs,
-                result.tokens_processed,
-                result.tokens_processed as f64 / secs
-            );
-            Ok(())
-        }
-        Command::Eval {
-            file,
-            principles,
-            limit,
-            json,
-        } => eval(&cli, &constitution, file, principles, *limit, *json),
-        Command::Bench { fixture, runs } => bench(&cli, &constitution, fixture, *runs),
+    fn read_text(p: &Path) -> Res<String> {
+        std::fs::read_to_string(p).map_err(|e| format!("could not read {}: {e}", p.display()))
     }
-}
 
-#[derive(Default, Clone, serde::Serialize)]
-struct Tally {
-    pairs: usize,
-    /// Chosen preferred by the order-averaged probability.
-    correct_both: usize,
-    /// Chosen preferred with chosen shown as (A) only (the "as given" order).
-    correct_as_given: usize,
-    /// Chosen preferred when shown as (B) only.
-    correct_swapped: usize,
-    orders_agree: usize,
-    bias_sum: f64,
-}
-
-impl Tally {
-    fn report(&self) -> serde_json::Value {
-        let n = self.pairs.max(1) as f64;
-        serde_json::json!({
-            "pairs": self.pairs,
-            "accuracy_both_orders": self.correct_both as f64 / n,
-            "accuracy_as_given": self.correct_as_given as f64 / n,
-            "accuracy_swapped": self.correct_swapped as f64 / n,
-            "order_agreement": self.orders_agree as f64 / n,
-            "position_bias": self.bias_sum / n,
-        })
-    }
-}
-
-fn eval(
-    cli: &Cli,
-    c: &Constitution,
-    file: &Path,
-    selector: &str,
-    limit: Option<usize>,
-    json: bool,
-) -> Res<()> {
-    let principles = select(c, selector)?;
-    let f =
-        std::fs::File::open(file).map_err(|e| format!("could not read {}: {e}", file.display()))?;
-    let mut items = Vec::new();
-    let mut skipped = 0;
-    for (i, line) in BufReader::new(f).lines().enumerate() {
-        let line = line.map_err(|e| e.to_string())?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        if limit.is_some_and(|l| items.len() + skipped >= l) {
-            break;
-        }
-        let v: serde_json::Value = serde_json::from_str(&line)
-            .map_err(|e| format!("{}:{}: {e}", file.display(), i + 1))?;
-        let (Some(chosen), Some(rejected)) = (v["chosen"].as_str(), v["rejected"].as_str()) else {
-            return Err(format!(
-                "{}:{}: needs \"chosen\" and \"rejected\" strings",
-                file.display(),
-                i + 1
-            ));
-        };
-        match conversation::split_comparison(chosen, rejected) {
-            Ok(x) => items.push(x),
-            Err(_) => skipped += 1,
+    fn load_constitution(path: &Option<PathBuf>) -> Res<Constitution> {
+        match path {
+            None => Ok(Constitution::default_2023()),
+            Some(p) => {
+                Constitution::from_json(&read_text(p)?).map_err(|e| format!("{}: {e}", p.display()))
+            }
         }
     }
-    let judge = load_judge(cli)?;
-    let pb = bar(items.len(), "comparisons");
-    let t = Instant::now();
-    let mut overall = Tally::default();
-    let mut per_principle: Vec<Tally> = vec![Tally::default(); principles.len()];
-    let mut tokens = 0;
-    let mut too_long = 0;
-    for (conv, chosen, rejected) in &items {
-        let responses = vec![chosen.clone(), rejected.clone()];
-        let transcript = conv.transcript();
-        let r = judge.check(
-            &CheckInput {
-                transcript: &transcript,
-                responses: &responses,
-                principles: &principles,
-            },
-            &mut |_, _, _| true,
+
+    fn select(c: &Constitution, selector: &str) -> Res<Vec<Principle>> {
+        let idx = c.select(selector).map_err(|e| e.to_string())?;
+        Ok(idx.into_iter().map(|i| c.principles[i].clone()).collect())
+    }
+
+    fn load_judge(cli: &Cli) -> Res<Judge> {
+        let t = Instant::now();
+        let files = ModelFiles::from_dir(&cli.model).map_err(|e| {
+            format!(
+                "{e} (model folder {}; run scripts/setup-model.sh to create it)",
+                cli.model.display()
+            )
+        })?;
+        let mut judge = Judge::new(&files).map_err(|e| e.to_string())?;
+        judge.layout = Layout::parse(&cli.layout).ok_or_else(|| {
+            format!(
+                "unknown layout {:?}: use \"principle-last\" or \"paper\"",
+                cli.layout
+            )
+        })?;
+        eprintln!("loaded {} in {:.2}s", judge.name, t.elapsed().as_secs_f64());
+        Ok(judge)
+    }
+
+    fn bar(len: usize, what: &str) -> ProgressBar {
+        let pb = ProgressBar::new(len as u64);
+        pb.set_style(
+            ProgressStyle::with_template(&format!(
+                "{{bar:30}} {{pos}}/{{len}} {what} {{elapsed}} (eta {{eta}})"
+            ))
+            .expect("static template"),
         );
-        let r = match r {
-            Ok(r) => r,
-            Err(principle_checker::judge::JudgeError::TooLong { .. }) => {
-                too_long += 1;
-                pb.inc(1);
+        pb
+    }
+
+    fn run(cli: Cli) -> Res<()> {
+        let constitution = load_constitution(&cli.constitution)?;
+        match &cli.command {
+            Command::Judge {
+                conversation: conv_path,
+                responses,
+                principles,
+                reason,
+                reason_tokens,
+                json,
+            } => {
+                let conv =
+                    Conversation::parse(&read_text(conv_path)?).map_err(|e| e.to_string())?;
+                let texts = responses
+                    .iter()
+                    .map(|p| read_text(p))
+                    .collect::<Res<Vec<_>>>()?;
+                let texts = conversation::validate_responses(&texts).map_err(|e| e.to_string())?;
+                let principles = select(&constitution, principles)?;
+                let judge = load_judge(&cli)?;
+                let transcript = conv.transcript();
+                let pb = bar(principles.len(), "principles");
+                let t = Instant::now();
+                let result = judge
+                    .check(
+                        &CheckInput {
+                            transcript: &transcript,
+                            responses: &texts,
+                            principles: &principles,
+                        },
+                        &mut |_, done, _| {
+                            pb.set_position(done as u64);
+                            true
+                        },
+                    )
+                    .map_err(|e| e.to_string())?;
+                pb.finish_and_clear();
+                let secs = t.elapsed().as_secs_f64();
+                let mut reasonings = Vec::new();
+                if *reason {
+                    for p in &principles {
+                        eprintln!("\n[{}] {}", p.id, p.text);
+                        let r = judge
+                            .reason(
+                                &transcript,
+                                &p.text,
+                                &texts[0],
+                                &texts[1],
+                                *reason_tokens,
+                                &mut |s| {
+                                    eprint!("{s}");
+                                    true
+                                },
+                            )
+                            .map_err(|e| e.to_string())?;
+                        eprintln!(
+                            "\n→ P(response 1 better) = {:.2} (clamped; raw {:.2})",
+                            r.p_first, r.p_first_raw
+                        );
+                        reasonings.push(serde_json::json!({"principle": p.id, "reasoning": r}));
+                    }
+                }
+                if *json {
+                    let out = serde_json::json!({"model": judge.name, "seconds": secs, "result": result, "reasoning": reasonings});
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&out).expect("serializable")
+                    );
+                    return Ok(());
+                }
+                println!("{:<16} {:>9}  chosen  orders", "principle", "P(resp 1)");
+                for v in &result.verdicts {
+                    println!(
+                        "{:<16} {:>9.3}  {:>6}  {}",
+                        v.principle_id,
+                        v.preference[0],
+                        v.chosen + 1,
+                        if v.position_sensitive {
+                            "disagree"
+                        } else {
+                            "agree"
+                        }
+                    );
+                }
+                for s in result.groups.iter().chain(result.overall.iter()) {
+                    println!(
+                        "{:<16} chosen {} (P = {}) {} principle(s) dissent, {} position-sensitive",
+                        s.group.as_deref().unwrap_or("OVERALL"),
+                        s.chosen + 1,
+                        s.preference
+                            .iter()
+                            .map(|p| format!("{p:.3}"))
+                            .collect::<Vec<_>>()
+                            .join(" / "),
+                        s.dissenting.len(),
+                        s.position_sensitive
+                    );
+                }
+                if texts.len() > 2 {
+                    let r: Vec<String> =
+                        result.ranking.iter().map(|i| (i + 1).to_string()).collect();
+                    println!("ranking: {}", r.join(" > "));
+                }
+                println!(
+                    "{} principles × {} orderings in {:.2}s ({} tokens, {:.0} tokens/s)",
+                    result.verdicts.len(),
+                    texts.len() * (texts.len() - 1),
+                    secs,
+                    result.tokens_processed,
+                    result.tokens_processed as f64 / secs
+                );
+                Ok(())
+            }
+            Command::Eval {
+                file,
+                principles,
+                limit,
+                json,
+            } => eval(&cli, &constitution, file, principles, *limit, *json),
+            Command::Bench { fixture, runs } => bench(&cli, &constitution, fixture, *runs),
+        }
+    }
+
+    #[derive(Default, Clone, serde::Serialize)]
+    struct Tally {
+        pairs: usize,
+        /// Chosen preferred by the order-averaged probability.
+        correct_both: usize,
+        /// Chosen preferred with chosen shown as (A) only (the "as given" order).
+        correct_as_given: usize,
+        /// Chosen preferred when shown as (B) only.
+        correct_swapped: usize,
+        orders_agree: usize,
+        bias_sum: f64,
+    }
+
+    impl Tally {
+        fn report(&self) -> serde_json::Value {
+            let n = self.pairs.max(1) as f64;
+            serde_json::json!({
+                "pairs": self.pairs,
+                "accuracy_both_orders": self.correct_both as f64 / n,
+                "accuracy_as_given": self.correct_as_given as f64 / n,
+                "accuracy_swapped": self.correct_swapped as f64 / n,
+                "order_agreement": self.orders_agree as f64 / n,
+                "position_bias": self.bias_sum / n,
+            })
+        }
+    }
+
+    fn eval(
+        cli: &Cli,
+        c: &Constitution,
+        file: &Path,
+        selector: &str,
+        limit: Option<usize>,
+        json: bool,
+    ) -> Res<()> {
+        let principles = select(c, selector)?;
+        let f = std::fs::File::open(file)
+            .map_err(|e| format!("could not read {}: {e}", file.display()))?;
+        let mut items = Vec::new();
+        let mut skipped = 0;
+        for (i, line) in BufReader::new(f).lines().enumerate() {
+            let line = line.map_err(|e| e.to_string())?;
+            if line.trim().is_empty() {
                 continue;
             }
-            Err(e) => return Err(e.to_string()),
-        };
-        tokens += r.tokens_processed;
-        for (k, v) in r.verdicts.iter().enumerate() {
-            let p = &v.pairs[0];
-            for t in [&mut overall, &mut per_principle[k]] {
-                t.pairs += 1;
-                t.correct_both += (p.p_first() > 0.5) as usize;
-                t.correct_as_given += (p.p_first_shown_first > 0.5) as usize;
-                t.correct_swapped += (p.p_first_shown_second > 0.5) as usize;
-                t.orders_agree += p.orders_agree() as usize;
-                t.bias_sum += p.position_bias();
+            if limit.is_some_and(|l| items.len() + skipped >= l) {
+                break;
+            }
+            let v: serde_json::Value = serde_json::from_str(&line)
+                .map_err(|e| format!("{}:{}: {e}", file.display(), i + 1))?;
+            let (Some(chosen), Some(rejected)) = (v["chosen"].as_str(), v["rejected"].as_str())
+            else {
+                return Err(format!(
+                    "{}:{}: needs \"chosen\" and \"rejected\" strings",
+                    file.display(),
+                    i + 1
+                ));
+            };
+            match conversation::split_comparison(chosen, rejected) {
+                Ok(x) => items.push(x),
+                Err(_) => skipped += 1,
             }
         }
-        pb.inc(1);
-    }
-    pb.finish_and_clear();
-    let secs = t.elapsed().as_secs_f64();
-    let report = serde_json::json!({
-        "model": judge.name,
-        "layout": judge.layout,
-        "file": file.display().to_string(),
-        "comparisons": items.len() - too_long,
-        "skipped_unparseable": skipped,
-        "skipped_too_long": too_long,
-        "overall": overall.report(),
-        "per_principle": principles.iter().zip(&per_principle).map(|(p, t)| serde_json::json!({"id": p.id, "result": t.report()})).collect::<Vec<_>>(),
-        "seconds": secs,
-        "tokens_per_second": tokens as f64 / secs,
-        "comparisons_per_second": (items.len() - too_long) as f64 / secs,
-    });
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).expect("serializable")
-        );
-    } else {
-        let o = &report["overall"];
-        println!(
-            "{} comparisons ({} unparseable, {} too long skipped), layout {}, {} principle(s)",
-            report["comparisons"],
-            skipped,
-            too_long,
-            judge.layout.name(),
-            principles.len()
-        );
-        println!(
+        let judge = load_judge(cli)?;
+        let pb = bar(items.len(), "comparisons");
+        let t = Instant::now();
+        let mut overall = Tally::default();
+        let mut per_principle: Vec<Tally> = vec![Tally::default(); principles.len()];
+        let mut tokens = 0;
+        let mut too_long = 0;
+        for (conv, chosen, rejected) in &items {
+            let responses = vec![chosen.clone(), rejected.clone()];
+            let transcript = conv.transcript();
+            let r = judge.check(
+                &CheckInput {
+                    transcript: &transcript,
+                    responses: &responses,
+                    principles: &principles,
+                },
+                &mut |_, _, _| true,
+            );
+            let r = match r {
+                Ok(r) => r,
+                Err(principle_checker::judge::JudgeError::TooLong { .. }) => {
+                    too_long += 1;
+                    pb.inc(1);
+                    continue;
+                }
+                Err(e) => return Err(e.to_string()),
+            };
+            tokens += r.tokens_processed;
+            for (k, v) in r.verdicts.iter().enumerate() {
+                let p = &v.pairs[0];
+                for t in [&mut overall, &mut per_principle[k]] {
+                    t.pairs += 1;
+                    t.correct_both += (p.p_first() > 0.5) as usize;
+                    t.correct_as_given += (p.p_first_shown_first > 0.5) as usize;
+                    t.correct_swapped += (p.p_first_shown_second > 0.5) as usize;
+                    t.orders_agree += p.orders_agree() as usize;
+                    t.bias_sum += p.position_bias();
+                }
+            }
+            pb.inc(1);
+        }
+        pb.finish_and_clear();
+        let secs = t.elapsed().as_secs_f64();
+        let report = serde_json::json!({
+            "model": judge.name,
+            "layout": judge.layout,
+            "file": file.display().to_string(),
+            "comparisons": items.len() - too_long,
+            "skipped_unparseable": skipped,
+            "skipped_too_long": too_long,
+            "overall": overall.report(),
+            "per_principle": principles.iter().zip(&per_principle).map(|(p, t)| serde_json::json!({"id": p.id, "result": t.report()})).collect::<Vec<_>>(),
+            "seconds": secs,
+            "tokens_per_second": tokens as f64 / secs,
+            "comparisons_per_second": (items.len() - too_long) as f64 / secs,
+        });
+        if json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&report).expect("serializable")
+            );
+        } else {
+            let o = &report["overall"];
+            println!(
+                "{} comparisons ({} unparseable, {} too long skipped), layout {}, {} principle(s)",
+                report["comparisons"],
+                skipped,
+                too_long,
+                judge.layout.name(),
+                principles.len()
+            );
+            println!(
             "accuracy: both orders {:.3}  as given {:.3}  swapped {:.3}  order agreement {:.3}  position bias {:+.3}",
             o["accuracy_both_orders"].as_f64().unwrap_or(0.0),
             o["accuracy_as_given"].as_f64().unwrap_or(0.0),
@@ -400,80 +413,80 @@ fn eval(
             o["order_agreement"].as_f64().unwrap_or(0.0),
             o["position_bias"].as_f64().unwrap_or(0.0)
         );
-        if principles.len() > 1 {
-            for (p, t) in principles.iter().zip(&per_principle) {
-                let r = t.report();
-                println!(
-                    "  {:<16} {:.3}",
-                    p.id,
-                    r["accuracy_both_orders"].as_f64().unwrap_or(0.0)
-                );
+            if principles.len() > 1 {
+                for (p, t) in principles.iter().zip(&per_principle) {
+                    let r = t.report();
+                    println!(
+                        "  {:<16} {:.3}",
+                        p.id,
+                        r["accuracy_both_orders"].as_f64().unwrap_or(0.0)
+                    );
+                }
             }
+            println!("{secs:.1}s, {:.0} tokens/s", tokens as f64 / secs);
         }
-        println!("{secs:.1}s, {:.0} tokens/s", tokens as f64 / secs);
+        Ok(())
     }
-    Ok(())
-}
 
-fn bench(cli: &Cli, c: &Constitution, fixture: &Path, runs: usize) -> Res<()> {
-    let conv = Conversation::parse(&read_text(&fixture.join("conversation.txt"))?)
-        .map_err(|e| e.to_string())?;
-    let responses = vec![
-        read_text(&fixture.join("response-1.txt"))?,
-        read_text(&fixture.join("response-2.txt"))?,
-    ];
-    let transcript = conv.transcript();
-    let principles = c.principles.clone();
-    let judge = load_judge(cli)?;
-    let t = Instant::now();
-    let total_tokens: usize = [&transcript, &responses[0], &responses[1]]
-        .iter()
-        .map(|s| judge.tokenizer().encode(s).map(|t| t.len()).unwrap_or(0))
-        .sum();
-    let tok_secs = t.elapsed().as_secs_f64();
-    let mut times = Vec::new();
-    let mut processed = 0;
-    for _ in 0..runs.max(1) {
+    fn bench(cli: &Cli, c: &Constitution, fixture: &Path, runs: usize) -> Res<()> {
+        let conv = Conversation::parse(&read_text(&fixture.join("conversation.txt"))?)
+            .map_err(|e| e.to_string())?;
+        let responses = vec![
+            read_text(&fixture.join("response-1.txt"))?,
+            read_text(&fixture.join("response-2.txt"))?,
+        ];
+        let transcript = conv.transcript();
+        let principles = c.principles.clone();
+        let judge = load_judge(cli)?;
         let t = Instant::now();
-        let r = judge
-            .check(
-                &CheckInput {
-                    transcript: &transcript,
-                    responses: &responses,
-                    principles: &principles,
-                },
-                &mut |_, _, _| true,
-            )
-            .map_err(|e| e.to_string())?;
-        times.push(t.elapsed().as_secs_f64());
-        processed = r.tokens_processed;
-    }
-    times.sort_by(f64::total_cmp);
-    let median = times[times.len() / 2];
-    // the same work without prefix reuse: every principle and order is a full prompt
-    let t = Instant::now();
-    for p in principles.iter().take(4) {
-        judge
-            .score_uncached(&transcript, &p.text, &responses[0], &responses[1])
-            .map_err(|e| e.to_string())?;
-        judge
-            .score_uncached(&transcript, &p.text, &responses[1], &responses[0])
-            .map_err(|e| e.to_string())?;
-    }
-    let uncached_per_principle = t.elapsed().as_secs_f64() / 4.0;
-    let params = judge.model().architecture();
-    let flops_per_token = 2.0 * approx_params(params) as f64;
-    println!(
-        "fixture: {} tokens (conversation + 2 responses), tokenized in {:.1} ms",
-        total_tokens,
-        tok_secs * 1e3
-    );
-    println!(
-        "layout {}, {} principles, both orders",
-        judge.layout.name(),
-        principles.len()
-    );
-    println!(
+        let total_tokens: usize = [&transcript, &responses[0], &responses[1]]
+            .iter()
+            .map(|s| judge.tokenizer().encode(s).map(|t| t.len()).unwrap_or(0))
+            .sum();
+        let tok_secs = t.elapsed().as_secs_f64();
+        let mut times = Vec::new();
+        let mut processed = 0;
+        for _ in 0..runs.max(1) {
+            let t = Instant::now();
+            let r = judge
+                .check(
+                    &CheckInput {
+                        transcript: &transcript,
+                        responses: &responses,
+                        principles: &principles,
+                    },
+                    &mut |_, _, _| true,
+                )
+                .map_err(|e| e.to_string())?;
+            times.push(t.elapsed().as_secs_f64());
+            processed = r.tokens_processed;
+        }
+        times.sort_by(f64::total_cmp);
+        let median = times[times.len() / 2];
+        // the same work without prefix reuse: every principle and order is a full prompt
+        let t = Instant::now();
+        for p in principles.iter().take(4) {
+            judge
+                .score_uncached(&transcript, &p.text, &responses[0], &responses[1])
+                .map_err(|e| e.to_string())?;
+            judge
+                .score_uncached(&transcript, &p.text, &responses[1], &responses[0])
+                .map_err(|e| e.to_string())?;
+        }
+        let uncached_per_principle = t.elapsed().as_secs_f64() / 4.0;
+        let params = judge.model().architecture();
+        let flops_per_token = 2.0 * approx_params(params) as f64;
+        println!(
+            "fixture: {} tokens (conversation + 2 responses), tokenized in {:.1} ms",
+            total_tokens,
+            tok_secs * 1e3
+        );
+        println!(
+            "layout {}, {} principles, both orders",
+            judge.layout.name(),
+            principles.len()
+        );
+        println!(
         "standard check: median {:.2}s over {} run(s) ({:.1} ms/principle), {} tokens processed, {:.1} GFLOP/s",
         median,
         times.len(),
@@ -481,18 +494,19 @@ fn bench(cli: &Cli, c: &Constitution, fixture: &Path, runs: usize) -> Res<()> {
         processed,
         flops_per_token * processed as f64 / median / 1e9
     );
-    println!(
+        println!(
         "without prefix reuse: {:.1} ms/principle (estimated full check {:.2}s); KV-reuse speedup {:.2}x",
         uncached_per_principle * 1e3,
         uncached_per_principle * principles.len() as f64,
         uncached_per_principle * principles.len() as f64 / median
     );
-    Ok(())
-}
+        Ok(())
+    }
 
-/// Non-embedding parameters: the work per token (the embedding is a lookup).
-fn approx_params(a: &principle_checker::model::Architecture) -> usize {
-    let attn = a.hidden * a.heads * a.head_dim * 2 + a.hidden * a.kv_heads * a.head_dim * 2;
-    let ffn_dim = if a.ffn > 0 { a.ffn } else { a.hidden * 8 / 3 };
-    a.layers * (attn + 3 * a.hidden * ffn_dim)
+    /// Non-embedding parameters: the work per token (the embedding is a lookup).
+    fn approx_params(a: &principle_checker::model::Architecture) -> usize {
+        let attn = a.hidden * a.heads * a.head_dim * 2 + a.hidden * a.kv_heads * a.head_dim * 2;
+        let ffn_dim = if a.ffn > 0 { a.ffn } else { a.hidden * 8 / 3 };
+        a.layers * (attn + 3 * a.hidden * ffn_dim)
+    }
 }
