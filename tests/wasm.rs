@@ -111,3 +111,48 @@ async fn a_corrupt_model_is_a_readable_error() {
         "{msg}"
     );
 }
+
+/// The standard check (58 principles, both orders) timed in the browser; slow, so run
+/// on demand: `scripts/test.sh` does not include it (see BENCHMARKS.md for the command).
+#[wasm_bindgen_test]
+#[ignore]
+async fn standard_check_timing() {
+    let manifest = fetch("manifest.json").await;
+    let onnx = fetch("model.onnx").await;
+    let tokenizer = fetch("tokenizer.json").await;
+    let t0 = js_sys::Date::now();
+    let judge = WasmJudge::new(&manifest, onnx, tokenizer)
+        .map_err(JsValue::from)
+        .expect("model loads");
+    let loaded = js_sys::Date::now();
+    let (conv, responses) = fixture();
+    let first = std::rc::Rc::new(std::cell::Cell::new(0.0));
+    let first2 = first.clone();
+    let cb = wasm_bindgen::closure::Closure::<dyn FnMut(JsValue, JsValue, JsValue) -> bool>::new(
+        move |_v: JsValue, done: JsValue, _total: JsValue| {
+            if done.as_f64() == Some(1.0) {
+                first2.set(js_sys::Date::now());
+            }
+            true
+        },
+    );
+    judge
+        .check(
+            &conv,
+            responses,
+            "",
+            "all",
+            cb.as_ref().unchecked_ref::<Function>(),
+        )
+        .map_err(JsValue::from)
+        .expect("check runs");
+    let done = js_sys::Date::now();
+    let msg = format!(
+        "wasm standard check: model load {:.0} ms, first verdict {:.0} ms, all 58 principles {:.0} ms ({:.0} ms/principle)",
+        loaded - t0,
+        first.get() - loaded,
+        done - loaded,
+        (done - loaded) / 58.0
+    );
+    web_sys::console::log_1(&msg.into());
+}
