@@ -20,6 +20,9 @@ use crate::verdict::{self, PairJudgement, PrincipleVerdict, Summary};
 /// must stay responsive; long inputs get a precise error instead.
 pub const DEFAULT_MAX_PROMPT_TOKENS: usize = 2048;
 
+/// The longest chain of thought generated; the paper's are a few sentences.
+pub const MAX_REASONING_TOKENS: usize = 512;
+
 #[derive(Debug, Error)]
 pub enum JudgeError {
     #[error(transparent)]
@@ -195,29 +198,16 @@ impl Judge {
         response_tokens: &[usize],
         principles: &[(usize, &Principle)],
     ) -> Result<(), JudgeError> {
-        let fixed = self
-            .tokenizer
-            .encode(
-                &(prompt::prefix(
-                    Layout::Paper,
-                    "",
-                    Options {
-                        first: "",
-                        second: "",
-                    },
-                ) + &prompt::suffix(
-                    self.layout,
-                    "",
-                    Options {
-                        first: "",
-                        second: "",
-                    },
-                ) + prompt::REASONING_CUE),
-            )?
-            .len()
-            + 8;
+        // the template's own tokens, plus a margin for merges at the joins
+        let empty = Options {
+            first: "",
+            second: "",
+        };
+        let template =
+            prompt::prefix(self.layout, "", empty) + &prompt::suffix(self.layout, "", empty);
+        let fixed = self.tokenizer.encode(&template)?.len() + 8;
         let mut resp: Vec<(usize, usize)> = response_tokens.iter().copied().enumerate().collect();
-        resp.sort_by(|a, b| b.1.cmp(&a.1));
+        resp.sort_by_key(|r| std::cmp::Reverse(r.1));
         let (longest_principle, principle_tokens) = principles
             .iter()
             .map(|(n, p)| (p, *n))
@@ -235,7 +225,7 @@ impl Judge {
                 principle_tokens,
             ),
         ];
-        parts.sort_by(|a, b| b.1.cmp(&a.1));
+        parts.sort_by_key(|p| std::cmp::Reverse(p.1));
         let (part, part_tokens) = parts.swap_remove(0);
         Err(JudgeError::TooLong {
             part,
@@ -417,17 +407,18 @@ impl Judge {
             self.tokenizer
                 .encode(&prompt::reasoning_suffix(self.layout, principle, o))?,
         );
-        let limit = self.max_prompt_tokens + max_new_tokens;
-        if ids.len() + max_new_tokens > limit.min(self.model.architecture().context_length) {
+        let max_new_tokens = max_new_tokens.min(MAX_REASONING_TOKENS);
+        if ids.len() > self.max_prompt_tokens {
             return Err(JudgeError::TooLong {
                 part: "the reasoning prompt".into(),
                 part_tokens: ids.len(),
-                total: ids.len() + max_new_tokens,
-                limit,
-                over: ids.len() + max_new_tokens - limit,
+                total: ids.len(),
+                limit: self.max_prompt_tokens,
+                over: ids.len() - self.max_prompt_tokens,
             });
         }
-        let (mut logits, mut cache) = self.model.forward(&self.model.empty_cache(), &ids)?;
+        let (mut logits, prompt_cache) = self.model.forward(&self.model.empty_cache(), &ids)?;
+        let mut cache = prompt_cache.clone();
         let mut generated: Vec<u32> = Vec::new();
         let mut text = String::new();
         for _ in 0..max_new_tokens {
@@ -459,9 +450,7 @@ impl Judge {
         // score after the reasoning as written (trimmed), asking again for the letter
         let mut tail = self.tokenizer.encode(&text)?;
         tail.extend(self.tokenizer.encode(prompt::REASONING_ANSWER_CUE)?);
-        let mut all = ids;
-        all.extend(&tail);
-        let (p, _) = self.answer_probability(&self.model.empty_cache(), &all)?;
+        let (p, _) = self.answer_probability(&prompt_cache, &tail)?;
         Ok(Reasoning {
             tokens: generated.len(),
             p_first_raw: p,

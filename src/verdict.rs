@@ -132,11 +132,11 @@ pub fn bradley_terry(n: usize, outcomes: &[(usize, usize, f64)]) -> Vec<f64> {
         games[i][j] += 1.0;
         games[j][i] += 1.0;
     }
-    for i in 0..n {
-        for j in 0..n {
+    for (i, row) in games.iter_mut().enumerate() {
+        wins[i] += PRIOR * (n - 1) as f64;
+        for (j, g) in row.iter_mut().enumerate() {
             if i != j {
-                wins[i] += PRIOR;
-                games[i][j] += 2.0 * PRIOR;
+                *g += 2.0 * PRIOR;
             }
         }
     }

@@ -1,5 +1,6 @@
 //! The judge end to end on the real model: prefix reuse is exact, both orders are
 //! computed, probabilities are probabilities, and results are deterministic.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

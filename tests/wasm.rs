@@ -14,8 +14,9 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 async fn fetch(name: &str) -> Vec<u8> {
-    let base = option_env!("PRINCIPLE_CHECKER_MODEL_URL")
-        .expect("build with PRINCIPLE_CHECKER_MODEL_URL set");
+    let Some(base) = option_env!("PRINCIPLE_CHECKER_MODEL_URL") else {
+        panic!("build the wasm tests with PRINCIPLE_CHECKER_MODEL_URL set (scripts/test.sh does)")
+    };
     let window = web_sys::window().expect("a browser window");
     let resp: web_sys::Response = JsFuture::from(window.fetch_with_str(&format!("{base}/{name}")))
         .await

@@ -14,7 +14,9 @@ Weight formats (--format):
        folds them into f32 weights once at load: the download stays ~GGUF-sized
        while the runtime uses tract's fastest (f32) kernels, and the values equal
        the GGUF's dequantized weights exactly.
-  f32  plain f32 initializers (4x larger; a reference and a baseline).
+  q8   8-bit blocks requantized from the GGUF weights, dequantized at load the same way
+       (a comparison point: about 1.5x the download of q4 for no runtime gain).
+  f32  plain f32 initializers (5x larger; a reference and a baseline).
 
 Only numpy, gguf and onnx are needed: no torch.
 """
@@ -80,6 +82,8 @@ class Weights:
         qt = t.tensor_type
         if self.fmt == "f32" or qt == gguf.GGMLQuantizationType.F32:
             return self.f32(gguf_name, onnx_name)
+        if self.fmt == "q8" and qt != gguf.GGMLQuantizationType.Q8_0:
+            return self.requantize_q8(t, rows, k, onnx_name)
         data = np.asarray(t.data).reshape(rows, -1)
         if qt == gguf.GGMLQuantizationType.Q4_1:
             # block: f16 d, f16 m, 16 bytes of nibbles (low nibbles = elements 0..15)
@@ -111,6 +115,21 @@ class Weights:
             shape = self.const(onnx_name + ".shape", np.array([rows, k], dtype=np.int64))
             return self.node("Reshape", [w, shape], [onnx_name])
         raise SystemExit(f"unsupported tensor type {qt.name} for {gguf_name}")
+
+    def requantize_q8(self, t, rows, k, onnx_name):
+        """8-bit blocks of 32 with an f16 scale, from the dequantized weights (a
+        comparison point for the wire format: twice the 4-bit size, same runtime)."""
+        w = gguf.quants.dequantize(t.data, t.tensor_type).astype(np.float32).reshape(rows, k // 32, 32)
+        d = (np.abs(w).max(axis=2, keepdims=True) / 127.0).astype(np.float16)
+        safe = np.where(d == 0, np.float16(1), d).astype(np.float32)
+        qs = np.clip(np.rint(w / safe), -127, 127).astype(np.int8)
+        qn = self.const(onnx_name + ".q8", qs)
+        dn = self.const(onnx_name + ".scale", d)
+        x = self.node("Cast", [qn], [onnx_name + ".qf"], to=TensorProto.FLOAT)
+        df = self.node("Cast", [dn], [onnx_name + ".df"], to=TensorProto.FLOAT)
+        w3 = self.node("Mul", [x, df], [onnx_name + ".w3"])
+        shape = self.const(onnx_name + ".shape", np.array([rows, k], dtype=np.int64))
+        return self.node("Reshape", [w3, shape], [onnx_name])
 
 
 def build_graph(reader, fmt):
@@ -281,7 +300,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("gguf")
     ap.add_argument("out_dir")
-    ap.add_argument("--format", choices=["q4", "f32"], default="q4")
+    ap.add_argument("--format", choices=["q4", "q8", "f32"], default="q4")
     ap.add_argument("--name", default=None)
     ap.add_argument("--license", default=None)
     ap.add_argument("--source-package", default=None, help="NAME==VERSION the GGUF came from")
