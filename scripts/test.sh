@@ -14,6 +14,8 @@ t=$SECONDS; stage "clippy (native)"; cargo clippy --release --all-targets -- -D 
 t=$SECONDS; stage "clippy (wasm32)"; cargo clippy --release --target wasm32-unknown-unknown --lib --tests -- -D warnings; took "clippy wasm32" $t
 t=$SECONDS; stage "native tests"; cargo test --release; took "native tests" $t
 
+t=$SECONDS; stage "browser package (pkg/)"; bash scripts/build-wasm.sh; took "wasm package" $t
+
 t=$SECONDS; stage "wasm tests in headless Chromium"
 MODEL_DIR="${PRINCIPLE_CHECKER_MODEL:-$PWD/models/smollm2-135m-instruct}"
 log=$(mktemp)
