@@ -377,14 +377,18 @@ impl Judge {
         second: &str,
     ) -> Result<f64, JudgeError> {
         let o = Options { first, second };
+        let ids = self.prompt_ids(transcript, &prompt::suffix(self.layout, principle, o), o)?;
+        Ok(self.answer_probability(&self.model.empty_cache(), &ids)?.0)
+    }
+
+    /// The tokens of a whole prompt: the shared prefix, then `tail`, tokenized apart
+    /// exactly as the cached path does.
+    fn prompt_ids(&self, transcript: &str, tail: &str, o: Options) -> Result<Vec<u32>, JudgeError> {
         let mut ids = self
             .tokenizer
             .encode(&prompt::prefix(self.layout, transcript, o))?;
-        ids.extend(
-            self.tokenizer
-                .encode(&prompt::suffix(self.layout, principle, o))?,
-        );
-        Ok(self.answer_probability(&self.model.empty_cache(), &ids)?.0)
+        ids.extend(self.tokenizer.encode(tail)?);
+        Ok(ids)
     }
 
     /// Writes a chain of thought about which of `first`/`second` better satisfies the
@@ -400,13 +404,11 @@ impl Judge {
         on_text: &mut dyn FnMut(&str) -> bool,
     ) -> Result<Reasoning, JudgeError> {
         let o = Options { first, second };
-        let mut ids = self
-            .tokenizer
-            .encode(&prompt::prefix(self.layout, transcript, o))?;
-        ids.extend(
-            self.tokenizer
-                .encode(&prompt::reasoning_suffix(self.layout, principle, o))?,
-        );
+        let ids = self.prompt_ids(
+            transcript,
+            &prompt::reasoning_suffix(self.layout, principle, o),
+            o,
+        )?;
         let max_new_tokens = max_new_tokens.min(MAX_REASONING_TOKENS);
         if ids.len() > self.max_prompt_tokens {
             return Err(JudgeError::TooLong {

@@ -30,6 +30,18 @@ async fn fetch(name: &str) -> Vec<u8> {
     Uint8Array::new(&buf).to_vec()
 }
 
+/// Fetches and loads the real model; returns it with the times before and after loading.
+async fn load_judge() -> (WasmJudge, f64, f64) {
+    let manifest = fetch("manifest.json").await;
+    let onnx = fetch("model.onnx").await;
+    let tokenizer = fetch("tokenizer.json").await;
+    let t0 = js_sys::Date::now();
+    let judge = WasmJudge::new(&manifest, onnx, tokenizer)
+        .map_err(JsValue::from)
+        .expect("model loads");
+    (judge, t0, js_sys::Date::now())
+}
+
 fn fixture() -> (String, Array) {
     let conv = include_str!("fixtures/standard/conversation.txt").to_string();
     let responses = Array::new();
@@ -44,14 +56,7 @@ fn fixture() -> (String, Array) {
 
 #[wasm_bindgen_test]
 async fn real_model_scores_one_principle_in_the_browser() {
-    let manifest = fetch("manifest.json").await;
-    let onnx = fetch("model.onnx").await;
-    let tokenizer = fetch("tokenizer.json").await;
-    let t0 = js_sys::Date::now();
-    let judge = WasmJudge::new(&manifest, onnx, tokenizer)
-        .map_err(JsValue::from)
-        .expect("model loads");
-    let loaded = js_sys::Date::now();
+    let (judge, t0, loaded) = load_judge().await;
     let (conv, responses) = fixture();
     let seen = Array::new();
     let seen2 = seen.clone();
@@ -118,14 +123,7 @@ async fn a_corrupt_model_is_a_readable_error() {
 #[wasm_bindgen_test]
 #[ignore]
 async fn standard_check_timing() {
-    let manifest = fetch("manifest.json").await;
-    let onnx = fetch("model.onnx").await;
-    let tokenizer = fetch("tokenizer.json").await;
-    let t0 = js_sys::Date::now();
-    let judge = WasmJudge::new(&manifest, onnx, tokenizer)
-        .map_err(JsValue::from)
-        .expect("model loads");
-    let loaded = js_sys::Date::now();
+    let (judge, t0, loaded) = load_judge().await;
     let (conv, responses) = fixture();
     let first = std::rc::Rc::new(std::cell::Cell::new(0.0));
     let first2 = first.clone();
