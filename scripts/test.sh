@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test: formatting, lints, unit and integration tests on the real model
-# natively, and the wasm tests in headless Chromium. Prints how long each stage took.
+# natively, the wasm tests in headless Chromium, and the page's end-to-end tests
+# (Playwright driving /usr/bin/chromium). Prints how long each stage took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -28,4 +29,13 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=900 \
   cargo test --release --target wasm32-unknown-unknown --test wasm
 took "wasm tests" $t
+kill $server 2>/dev/null || true
+
+t=$SECONDS; stage "page end-to-end tests (Playwright + headless Chromium)"
+# node_modules is (re)installed from the lock file when missing or older than it
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+node --test tests/e2e/
+took "page e2e tests" $t
 stage "all tests passed in $(( SECONDS - total ))s"

@@ -2,11 +2,18 @@
 """A static file server for local use and tests: localhost only, correct MIME type
 for .wasm, no caching surprises, and CORS for the wasm test runner's origin.
 
-    python3 tools/serve.py DIR [PORT]    (PORT 0 picks a free one; the chosen port is printed)
+    python3 tools/serve.py DIR [PORT] [--csp]   (PORT 0 picks a free one; the chosen port is printed)
+
+--csp sends the page's Content-Security-Policy (own origin only, wasm allowed) with
+every response, as the browser page in www/ expects.
 """
 import functools
 import http.server
 import sys
+
+CSP = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; "
+       "worker-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+       "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
@@ -14,8 +21,15 @@ class Handler(http.server.SimpleHTTPRequestHandler):
                       ".wasm": "application/wasm", ".js": "text/javascript", ".mjs": "text/javascript",
                       ".json": "application/json", ".onnx": "application/octet-stream"}
 
+    csp = False
+
     def end_headers(self):
-        self.send_header("Access-Control-Allow-Origin", "*")
+        if self.csp:
+            self.send_header("Content-Security-Policy", CSP)
+            self.send_header("X-Content-Type-Options", "nosniff")
+            self.send_header("Referrer-Policy", "no-referrer")
+        else:
+            self.send_header("Access-Control-Allow-Origin", "*")
         self.send_header("Cache-Control", "no-cache")
         super().end_headers()
 
@@ -24,9 +38,11 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
 
 def main():
-    directory = sys.argv[1]
-    port = int(sys.argv[2]) if len(sys.argv) > 2 else 8000
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(Handler, directory=directory))
+    args = [a for a in sys.argv[1:] if a != "--csp"]
+    directory = args[0]
+    port = int(args[1]) if len(args) > 1 else 8000
+    handler = type("CspHandler", (Handler,), {"csp": True}) if "--csp" in sys.argv[1:] else Handler
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(handler, directory=directory))
     print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
     server.serve_forever()
 

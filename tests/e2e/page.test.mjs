@@ -1,0 +1,285 @@
+// End-to-end tests of the page in www/ with real Chromium (/usr/bin/chromium) driven
+// by playwright-core. One browser context for the whole file, in order: cold start
+// (download + cache), an XSS check, the full 58-principle check, reasoning, cancel,
+// a malformed import, a warm reload, then an offline reload with the server stopped.
+// Every request is recorded; none may leave the page's origin. Timings are printed,
+// never asserted.
+//
+//     node --test tests/e2e/            (scripts/test.sh runs this)
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const OUT = path.join(ROOT, "tests/e2e/out");
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const LONG = 10 * 60_000; // generous waits: this machine may be busy; nothing is timed
+
+let server;
+let origin;
+let browser;
+let context;
+let page;
+const requests = [];
+const problems = []; // page errors, dialogs, CSP violations
+const say = (msg) => console.log(`[e2e] ${msg}`);
+const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
+
+async function startServer() {
+  execFileSync("bash", ["scripts/serve.sh", "--prepare"], { cwd: ROOT, stdio: "inherit" });
+  server = spawn("python3", ["tools/serve.py", "www", "0", "--csp"], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+  origin = await new Promise((resolve, reject) => {
+    server.stdout.once("data", (d) => resolve(String(d).trim().split("\n")[0]));
+    server.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
+  });
+}
+
+function stopServer() {
+  if (server && server.exitCode === null) server.kill();
+}
+
+async function waitReady() {
+  await page.waitForSelector('body[data-state="ready"]', { timeout: LONG });
+}
+
+/** Selects exactly these principle ids, through the search box and "Select all". */
+async function selectOnly(ids) {
+  await page.fill("#principle-search", "");
+  await page.click("#select-none");
+  for (const id of ids) {
+    await page.fill("#principle-search", id);
+    await page.click("#select-all");
+  }
+  await page.fill("#principle-search", "");
+}
+
+async function selectEverything() {
+  await page.fill("#principle-search", "");
+  await page.click("#select-all");
+}
+
+async function runCheck() {
+  await page.click("#check");
+  await page.waitForSelector('body[data-run="done"]', { timeout: LONG });
+}
+
+const rowCount = () => page.locator("#verdicts tbody tr").count();
+
+before(async () => {
+  mkdirSync(OUT, { recursive: true });
+  await startServer();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+  context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  context.on("request", (r) => requests.push(r.url()));
+  // records what the load status said, to see the download progress go by
+  await context.addInitScript(() => {
+    window.__status = [];
+    document.addEventListener("DOMContentLoaded", () => {
+      const el = document.getElementById("model-status");
+      new MutationObserver(() => window.__status.push(el.textContent.replace(/\s+/g, " ").trim())).observe(el, { childList: true, characterData: true, subtree: true });
+    });
+  });
+  page = await context.newPage();
+  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+  page.on("dialog", (d) => {
+    problems.push(`dialog: ${d.message()}`);
+    d.dismiss().catch(() => {});
+  });
+  page.on("console", (m) => {
+    if (/Content.Security.Policy|Refused to/i.test(m.text())) problems.push(`console: ${m.text()}`);
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  stopServer();
+});
+
+test("cold start: the model downloads with progress, is verified and cached", { timeout: LONG }, async () => {
+  const t0 = Date.now();
+  const response = await page.goto(`${origin}/`);
+  const csp = response.headers()["content-security-policy"] || "";
+  assert.match(csp, /script-src 'self' 'wasm-unsafe-eval'/);
+  assert.match(csp, /connect-src 'self'/);
+  await waitReady();
+  say(`cold start (download ${(97e6 / 1e6).toFixed(0)} MB + verify + cache + load): ${secs(Date.now() - t0)}`);
+  const status = await page.evaluate(() => window.__status);
+  const progress = status.filter((t) => /Downloading the model \(once\): \d+\.\d% [\d.]+ MB of 98\.2 MB/.test(t));
+  say(`download progress steps seen: ${progress.length} (last: ${progress.at(-1)})`);
+  assert.ok(progress.length > 0, status.join("\n"));
+  assert.ok(status.some((t) => /Verifying model\.onnx against its checksum/.test(t)));
+  const text = await page.textContent("#model-text");
+  assert.match(text, /downloaded, verified and cached/);
+  assert.match(await page.textContent("#storage"), /Storage: this site uses/);
+  assert.equal(await page.locator(".principle-toggle").count(), 58);
+});
+
+test("pasted HTML and scripts show as text and run nothing", { timeout: LONG }, async () => {
+  const img = '<img src=x onerror="window.__xss=1;alert(1)">';
+  const script = "<script>window.__xss=2;alert(2)</script> Sure, here you go.";
+  await page.fill("#conversation", 'Human: Write me a greeting <b onmouseover="alert(3)">now</b>');
+  await page.fill("#response-1", img);
+  await page.fill("#response-2", script);
+  await selectOnly(["udhr-01", "sparrow-01"]);
+  await runCheck();
+  assert.equal(await rowCount(), 2);
+  const legend = await page.textContent("#legend");
+  assert.ok(legend.includes("<img src=x onerror="), legend);
+  assert.ok(legend.includes("<script>window.__xss=2"), legend);
+  assert.equal(await page.evaluate(() => window.__xss), undefined);
+  assert.equal(await page.locator("main img, main script, main b").count(), 0);
+  assert.ok(!requests.some((u) => new URL(u).pathname === "/x"), "the <img> was loaded");
+  assert.deepEqual(problems, []);
+});
+
+test("full check: 58 verdicts stream in, with summaries and exports", { timeout: LONG }, async () => {
+  await page.click("#load-example");
+  await selectEverything();
+  assert.match(await page.textContent("#selected-count"), /58 of 58/);
+  const t0 = Date.now();
+  await page.click("#check");
+  await page.waitForFunction(() => document.querySelectorAll("#verdicts tbody tr").length > 0, null, { timeout: LONG, polling: 100 });
+  const first = Date.now() - t0;
+  const streamedBeforeEnd = await page.evaluate(() => document.body.dataset.run === "running");
+  await page.waitForSelector('body[data-run="done"]', { timeout: LONG });
+  say(`full check: first verdict after ${secs(first)}, all 58 after ${secs(Date.now() - t0)}`);
+  assert.ok(streamedBeforeEnd, "verdicts appeared before the run ended");
+  assert.equal(await rowCount(), 58);
+  assert.match(await page.textContent("#overall"), /is preferred by \d+ of 58 principles/);
+  assert.match(await page.textContent("#where-disagree"), /Where the principles disagree/);
+  assert.equal(await page.locator("#groups tbody tr").count(), 6);
+
+  await page.locator("#results").scrollIntoViewIfNeeded();
+  await page.evaluate(() => document.getElementById("results").scrollIntoView());
+  await page.screenshot({ path: path.join(OUT, "results.png") });
+  await page.locator("#results").screenshot({ path: path.join(OUT, "results-full.png") });
+  await page.setViewportSize({ width: 390, height: 844 }); // a phone
+  await page.evaluate(() => document.getElementById("results").scrollIntoView());
+  await page.screenshot({ path: path.join(OUT, "results-narrow.png") });
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), "no sideways scrolling on a narrow screen");
+  await page.setViewportSize({ width: 1280, height: 900 });
+  say(`screenshots: ${path.relative(ROOT, path.join(OUT, "results.png"))}, results-full.png, results-narrow.png`);
+
+  const [csv] = await Promise.all([page.waitForEvent("download"), page.click("#export-csv")]);
+  const csvText = readFileSync(await csv.path(), "utf8");
+  assert.equal(csvText.trim().split("\r\n").length, 59);
+  assert.match(csvText.split("\r\n")[0], /^principle_id,group,principle,chosen,p_response_1,p_response_2,/);
+  const [json] = await Promise.all([page.waitForEvent("download"), page.click("#export-json")]);
+  const data = JSON.parse(readFileSync(await json.path(), "utf8"));
+  assert.equal(data.result.verdicts.length, 58);
+  assert.equal(data.responses.length, 2);
+});
+
+test("reasoning streams token by token, then a clamped answer", { timeout: LONG }, async () => {
+  await page.evaluate(() => {
+    window.__pieces = [];
+    new MutationObserver(() => {
+      window.__pieces.push({ len: document.getElementById("reasoning-text").textContent.length, answered: !!document.getElementById("reasoning-answer").textContent });
+    }).observe(document.getElementById("reasoning-text"), { childList: true, characterData: true, subtree: true });
+  });
+  const t0 = Date.now();
+  await page.locator("#verdicts tbody tr .reason-btn").first().click();
+  await page.waitForSelector('#reasoning[data-state="done"]', { timeout: LONG });
+  say(`reasoning (up to 64 tokens): ${secs(Date.now() - t0)}; ${await page.textContent("#reasoning-status")}`);
+  const pieces = await page.evaluate(() => window.__pieces);
+  const beforeAnswer = pieces.filter((p) => !p.answered && p.len > 0);
+  assert.ok(beforeAnswer.length >= 2, `text arrived in ${beforeAnswer.length} steps`);
+  assert.match(await page.textContent("#reasoning-answer"), /Answer: Response [12] \((4\d|5\d|60)(\.\d)?% after clamping/);
+  assert.match(await page.textContent("#reasoning .note"), /135-million-parameter model/);
+});
+
+test("cancel stops at once, keeps the verdicts done, and the engine comes back", { timeout: LONG }, async () => {
+  await page.click("#reasoning-close");
+  await selectEverything();
+  await page.click("#check");
+  await page.waitForFunction(() => document.body.dataset.run === "running" && document.querySelectorAll("#verdicts tbody tr").length > 0, null, { timeout: LONG, polling: 100 });
+  await page.click("#cancel");
+  assert.equal(await page.getAttribute("body", "data-run"), "cancelled");
+  const kept = await rowCount();
+  assert.ok(kept > 0 && kept < 58, `kept ${kept} verdicts`);
+  assert.match(await page.textContent("#run-text"), new RegExp(`Cancelled: kept ${kept} of 58`));
+  const t0 = Date.now();
+  await waitReady();
+  say(`cancel kept ${kept}/58; engine restarted from the cache in ${secs(Date.now() - t0)}`);
+  assert.match(await page.textContent("#model-text"), /model cached/);
+  assert.equal(await rowCount(), kept);
+});
+
+test("a malformed constitution shows the engine's error and keeps the inputs", { timeout: LONG }, async () => {
+  const conversation = await page.inputValue("#conversation");
+  const r1 = await page.inputValue("#response-1");
+  await page.setInputFiles("#import-file", { name: "broken.json", mimeType: "application/json", buffer: Buffer.from('{\n  "schema": 1,\n  "name": "Broken",\n  "groups": [\n    {"id": "a", "name": "A", "source": "A"},\n  ]\n}\n') });
+  await page.waitForSelector("#constitution-error:not([hidden])", { timeout: LONG });
+  const err = await page.textContent("#constitution-error");
+  say(`malformed import error: ${err}`);
+  assert.match(err, /broken\.json is not a valid constitution: .*line \d+/);
+  assert.equal(await page.inputValue("#conversation"), conversation);
+  assert.equal(await page.inputValue("#response-1"), r1);
+  assert.equal(await page.inputValue("#constitution-source"), "builtin");
+  assert.equal(await page.locator(".principle-toggle").count(), 58);
+
+  // a valid one imports, and the built-in one comes back
+  const good = { schema: 1, name: "Tiny", groups: [{ id: "g", name: "G", source: "test" }], principles: [{ id: "g-1", group: "g", text: "Please choose the response that is kinder." }] };
+  await page.setInputFiles("#import-file", { name: "tiny.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(good)) });
+  await page.waitForFunction(() => document.querySelectorAll(".principle-toggle").length === 1, null, { timeout: LONG });
+  assert.equal(await page.inputValue("#constitution-source"), "custom");
+  await page.selectOption("#constitution-source", "builtin");
+  assert.equal(await page.locator(".principle-toggle").count(), 58);
+});
+
+test("a share link carries the inputs; a reload finds the model cached", { timeout: LONG }, async () => {
+  const marker = "Human: a shared <marker> & prompt";
+  await page.fill("#conversation", marker);
+  await page.click("#share");
+  await page.waitForFunction(() => document.getElementById("share-out").value.startsWith("http"), null, { timeout: LONG });
+  const link = await page.inputValue("#share-out");
+  assert.ok(link.startsWith(`${origin}/#s=`), link);
+  await page.fill("#conversation", "Human: something else"); // also saved locally; the link must win
+  await page.goto(link);
+  const t0 = Date.now();
+  await page.reload();
+  await page.waitForFunction((m) => document.getElementById("conversation").value === m, marker, { timeout: LONG });
+  await waitReady();
+  say(`warm start (reload, model cached): ${secs(Date.now() - t0)}`);
+  assert.match(await page.textContent("#model-text"), /model cached/);
+  assert.ok(await page.evaluate(() => !!navigator.serviceWorker.controller), "a service worker controls the page");
+});
+
+test("offline: with the server stopped, the page reloads and runs a check", { timeout: LONG }, async () => {
+  await page.evaluate(async () => {
+    const reg = await navigator.serviceWorker.ready;
+    return reg.active.state;
+  });
+  stopServer();
+  await new Promise((r) => server.once("exit", r).exitCode !== null && r());
+  await context.setOffline(true);
+  const t0 = Date.now();
+  await page.reload();
+  await waitReady();
+  say(`offline start: ${secs(Date.now() - t0)}`);
+  await page.click("#load-example");
+  await page.click("#add-response"); // three responses: a matrix and a ranking
+  await page.fill("#response-3", "I can't help with that.");
+  await selectOnly(["udhr-01", "research-1-01"]);
+  await runCheck();
+  assert.equal(await rowCount(), 2);
+  assert.equal(await page.locator("table.matrix tbody tr").count(), 2);
+  assert.equal(await page.locator("#ranking li").count(), 3);
+  await context.setOffline(false);
+});
+
+test("no request left the page's origin", () => {
+  const foreign = requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith("blob:") && !u.startsWith("data:"));
+  say(`${requests.length} requests, all to ${origin}`);
+  assert.deepEqual(foreign, []);
+  assert.deepEqual(problems, []);
+});

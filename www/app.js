@@ -1,0 +1,763 @@
+// The page: inputs, principle selection, runs, results, reasoning, custom
+// constitutions, sharing. The engine lives in worker.js; messages are in protocol.js;
+// results rendering is in results.js. User text only ever reaches the DOM as text.
+
+import { TO_WORKER, FROM_WORKER, PHASE, newId } from "./protocol.js";
+import { h, fill, $, download, show, fmtBytes, fmtSeconds, pct } from "./dom.js";
+import { renderResults, partialResult, resultsJson, resultsCsv, label, cssId } from "./results.js";
+import { EXAMPLE } from "./example.js";
+
+const MIN_RESPONSES = 2;
+const MAX_RESPONSES = 6;
+const LS_INPUTS = "principle-checker.inputs.v1";
+const LS_CUSTOM = "principle-checker.constitution.v1";
+const LS_SOURCE = "principle-checker.source.v1";
+
+const S = {
+  engine: null,
+  tools: null,
+  engineReady: false,
+  engineStarted: 0,
+  loadingAfterCancel: false,
+  model: null,
+  builtinJson: "",
+  builtin: null,
+  custom: null,
+  source: "builtin",
+  selected: new Set(),
+  run: null,
+  reason: null,
+  validations: new Map(),
+  editing: null,
+};
+
+const setState = (s) => (document.body.dataset.state = s);
+const constitution = () => (S.source === "custom" && S.custom ? S.custom : S.builtin);
+
+// ---------------------------------------------------------------- engine worker
+
+function startEngine() {
+  S.engineReady = false;
+  S.engineStarted = performance.now();
+  const w = new Worker(new URL("./worker.js", import.meta.url), { type: "module", name: "engine" });
+  w.onmessage = (e) => onEngine(e.data);
+  w.onerror = (e) => modelError(`The engine worker failed to start (${e.message || "script error"}).`, "Reload the page. If it keeps failing, check the browser console.");
+  w.postMessage({ type: TO_WORKER.LOAD, modelBase: "./model/" });
+  S.engine = w;
+  setState("loading");
+  updateButtons();
+}
+
+function onEngine(m) {
+  switch (m.type) {
+    case FROM_WORKER.WASM_READY:
+      if (!S.builtin) {
+        S.builtinJson = m.defaultConstitution;
+        S.builtin = JSON.parse(m.defaultConstitution);
+        if (!S.selected.size) selectAll(true);
+        renderPrinciples();
+      }
+      break;
+    case FROM_WORKER.PROGRESS:
+      onProgress(m);
+      break;
+    case FROM_WORKER.STORAGE:
+      showStorage(m.usage, m.quota);
+      break;
+    case FROM_WORKER.READY: {
+      S.engineReady = true;
+      S.model = m;
+      const secs = ((performance.now() - S.engineStarted) / 1000).toFixed(1);
+      $("#model-text").textContent = `Model ready: ${m.name} (${m.cached ? "model cached" : "downloaded, verified and cached"}; started in ${secs} s).`;
+      show($("#model-progress"), false);
+      $("#model-bytes").textContent = "";
+      if (m.warning) modelError(m.warning, "", true);
+      fill($("#about-model"), `${m.manifest.name} (Hugging Face), licence ${m.manifest.license}, ${m.manifest.weights || "4-bit"} weights run by tract as WebAssembly`);
+      $("#about-size").textContent = `${fmtBytes(m.manifest.bytes)} download once, then cached in this browser`;
+      S.loadingAfterCancel = false;
+      setState("ready");
+      refreshStorage();
+      updateButtons();
+      break;
+    }
+    case FROM_WORKER.VERDICT:
+      if (S.run && S.run.id === m.id && S.run.state === "running") onVerdict(m);
+      break;
+    case FROM_WORKER.RESULT:
+      if (S.run && S.run.id === m.id) finishRun(m.result, m.ms);
+      break;
+    case FROM_WORKER.TEXT:
+      if (S.reason && S.reason.id === m.id) onReasonText(m.piece);
+      break;
+    case FROM_WORKER.REASONED:
+      if (S.reason && S.reason.id === m.id) finishReason(m.reasoning, m.ms);
+      break;
+    case FROM_WORKER.ERROR:
+      onEngineError(m);
+      break;
+  }
+}
+
+function onProgress(m) {
+  const bar = $("#model-progress");
+  if (m.phase === PHASE.DOWNLOAD && !m.cached) {
+    show(bar);
+    bar.max = m.total || 1;
+    bar.value = m.loaded;
+    $("#model-text").textContent = `Downloading the model (once): ${m.total ? pct(m.loaded / m.total) : ""}`;
+    $("#model-bytes").textContent = `${fmtBytes(m.loaded)} of ${fmtBytes(m.total)}`;
+  } else if (m.phase === PHASE.DOWNLOAD && m.cached) {
+    $("#model-text").textContent = "Model cached: loading it from this browser's storage…";
+  } else if (m.phase === PHASE.VERIFY) {
+    $("#model-text").textContent = `Verifying ${m.file} against its checksum…`;
+  } else if (m.phase === PHASE.STORE) {
+    $("#model-text").textContent = `Storing ${m.file} for later visits…`;
+  } else if (m.phase === PHASE.INIT) {
+    show(bar, false);
+    $("#model-bytes").textContent = "";
+    $("#model-text").textContent = `${m.cached ? "Model cached. " : ""}Preparing the model (a few seconds)…`;
+  }
+}
+
+function onEngineError(m) {
+  if (m.phase === TO_WORKER.LOAD || m.phase === PHASE.WASM) {
+    setState("error");
+    modelError(m.message, m.hint || (m.quota ? "Free disk space or clear other sites' data, then reload." : "Reload the page to try again."));
+    return;
+  }
+  if (S.run && m.id === S.run.id) {
+    S.run.state = "error";
+    S.run.error = m.message;
+    const e = $("#run-error");
+    e.textContent = `The check stopped: ${m.message}`;
+    show(e);
+    renderRun();
+    endBusy();
+  } else if (S.reason && m.id === S.reason.id) {
+    $("#reasoning-status").textContent = `The reasoning stopped: ${m.message}`;
+    S.reason = null;
+    endBusy();
+  }
+}
+
+function modelError(message, hint, warningOnly = false) {
+  const e = $("#model-error");
+  e.className = warningOnly ? "warning" : "error";
+  fill(e, message, hint ? h("br") : "", hint || "");
+  show(e);
+}
+
+async function refreshStorage() {
+  if (!navigator.storage || !navigator.storage.estimate) return;
+  try {
+    let persisted = await navigator.storage.persisted();
+    if (!persisted && navigator.storage.persist) persisted = await navigator.storage.persist();
+    const { usage, quota } = await navigator.storage.estimate();
+    showStorage(usage, quota, persisted);
+  } catch {
+    /* storage info is a nicety */
+  }
+}
+
+function showStorage(usage, quota, persisted) {
+  $("#storage").textContent = `Storage: this site uses ${fmtBytes(usage)} of the ${fmtBytes(quota)} the browser allows it${persisted ? " (kept until you clear site data)" : ""}.`;
+}
+
+// ---------------------------------------------------------------- tools worker (validation)
+
+function validate(json) {
+  if (!S.tools) {
+    S.tools = new Worker(new URL("./worker.js", import.meta.url), { type: "module", name: "tools" });
+    S.tools.onmessage = (e) => {
+      const m = e.data;
+      if (m.type === FROM_WORKER.VALIDATED && S.validations.has(m.id)) {
+        S.validations.get(m.id)(m);
+        S.validations.delete(m.id);
+      }
+    };
+  }
+  const id = newId();
+  return new Promise((resolve) => {
+    S.validations.set(id, resolve);
+    S.tools.postMessage({ type: TO_WORKER.VALIDATE, id, json });
+  });
+}
+
+// ---------------------------------------------------------------- inputs
+
+function responseAreas() {
+  return [...document.querySelectorAll("#responses textarea")];
+}
+
+function renderResponses(values) {
+  const list = $("#responses");
+  fill(
+    list,
+    values.map((v, i) => {
+      const ta = h("textarea", { id: `response-${i + 1}`, class: "response", rows: 5, spellcheck: "false", oninput: saveInputs });
+      ta.value = v;
+      return h(
+        "div",
+        { class: "response-item" },
+        h("div", { class: "row" }, h("label", { for: `response-${i + 1}` }, label(i)), h("button", { type: "button", class: "small remove-response", disabled: values.length <= MIN_RESPONSES, "aria-label": `Remove ${label(i)}`, onclick: () => removeResponse(i) }, "Remove")),
+        ta,
+      );
+    }),
+  );
+  $("#add-response").disabled = values.length >= MAX_RESPONSES;
+}
+
+function removeResponse(i) {
+  const v = responseAreas().map((t) => t.value);
+  v.splice(i, 1);
+  renderResponses(v);
+  saveInputs();
+}
+
+function setInputs(conversation, responses) {
+  $("#conversation").value = conversation;
+  const r = responses.slice(0, MAX_RESPONSES);
+  while (r.length < MIN_RESPONSES) r.push("");
+  renderResponses(r);
+  showTurns();
+  saveInputs();
+}
+
+function saveInputs() {
+  try {
+    localStorage.setItem(LS_INPUTS, JSON.stringify({ conversation: $("#conversation").value, responses: responseAreas().map((t) => t.value) }));
+  } catch {
+    /* storage full or disabled: inputs just are not remembered */
+  }
+}
+
+/** A preview of how the transcript splits into turns (the engine does the real parse). */
+function showTurns() {
+  const text = $("#conversation").value;
+  const turns = [];
+  const lead = [];
+  for (const line of text.replace(/\r\n?/g, "\n").split("\n")) {
+    const m = /^(Human|Assistant|H|A|User):/.exec(line);
+    if (m) turns.push(m[1] === "Assistant" || m[1] === "A" ? "Assistant" : "Human");
+    else if (!turns.length && line.trim()) lead.push(line);
+  }
+  if (lead.length) turns.unshift("Human");
+  // a bare "Assistant:" at the end only says who speaks next
+  if (turns.length > 1 && /(^|\n)(Assistant|A):\s*$/.test(text)) turns.pop();
+  $("#turns").textContent = !text.trim() ? "" : turns.length <= 1 ? "Read as a single prompt (one Human turn)." : `Read as ${turns.length} turns: ${turns.join(", ")}.`;
+}
+
+// ---------------------------------------------------------------- principles
+
+function principleMap(c) {
+  return new Map((c ? c.principles : []).map((p) => [p.id, p]));
+}
+function groupNames(c) {
+  return new Map((c ? c.groups : []).map((g) => [g.id, g.name]));
+}
+
+function selectAll(on, onlyVisible = false) {
+  const c = constitution();
+  if (!c) return;
+  for (const p of c.principles) {
+    if (onlyVisible) {
+      const el = document.getElementById(`p-${cssId(p.id)}`);
+      if (el && el.closest(".principle").hidden) continue;
+    }
+    if (on) S.selected.add(p.id);
+    else S.selected.delete(p.id);
+  }
+}
+
+function renderPrinciples() {
+  const c = constitution();
+  const list = $("#principle-list");
+  if (!c) return fill(list, h("p", { class: "muted" }, "Loading the constitution…"));
+  fill(
+    list,
+    c.groups.map((g) => {
+      const ps = c.principles.filter((p) => p.group === g.id);
+      if (!ps.length) return "";
+      const toggle = h("input", { type: "checkbox", id: `g-${cssId(g.id)}`, class: "group-toggle", dataset: { group: g.id } });
+      toggle.addEventListener("change", () => {
+        for (const p of ps) (toggle.checked ? S.selected.add(p.id) : S.selected.delete(p.id));
+        syncChecks();
+      });
+      return h(
+        "details",
+        { class: "group", open: false, dataset: { group: g.id } },
+        h("summary", {}, h("span", { class: "group-head" }, toggle, h("label", { for: `g-${cssId(g.id)}` }, g.name), h("span", { class: "muted count" }, ""))),
+        h(
+          "ul",
+          { class: "plist" },
+          ps.map((p) => {
+            const cb = h("input", { type: "checkbox", id: `p-${cssId(p.id)}`, class: "principle-toggle", dataset: { principle: p.id } });
+            cb.addEventListener("change", () => {
+              cb.checked ? S.selected.add(p.id) : S.selected.delete(p.id);
+              syncChecks();
+            });
+            return h("li", { class: "principle", dataset: { search: `${p.id} ${p.text}`.toLowerCase() } }, cb, h("label", { for: `p-${cssId(p.id)}` }, h("span", { class: "pid" }, p.id), " ", p.text));
+          }),
+        ),
+      );
+    }),
+  );
+  $("#constitution-source").value = S.source;
+  $("#constitution-note").textContent = `${c.name}: ${c.principles.length} principles in ${c.groups.length} groups.`;
+  applySearch();
+  syncChecks();
+}
+
+function syncChecks() {
+  const c = constitution();
+  if (!c) return;
+  for (const cb of document.querySelectorAll(".principle-toggle")) cb.checked = S.selected.has(cb.dataset.principle);
+  for (const det of document.querySelectorAll("details.group")) {
+    const ids = c.principles.filter((p) => p.group === det.dataset.group).map((p) => p.id);
+    const on = ids.filter((id) => S.selected.has(id)).length;
+    const t = det.querySelector(".group-toggle");
+    t.checked = on === ids.length;
+    t.indeterminate = on > 0 && on < ids.length;
+    det.querySelector(".count").textContent = ` ${on}/${ids.length}`;
+  }
+  const n = c.principles.filter((p) => S.selected.has(p.id)).length;
+  $("#selected-count").textContent = `${n} of ${c.principles.length} selected`;
+  updateButtons();
+}
+
+function applySearch() {
+  const q = $("#principle-search").value.trim().toLowerCase();
+  for (const det of document.querySelectorAll("details.group")) {
+    let any = false;
+    for (const li of det.querySelectorAll(".principle")) {
+      const hit = !q || li.dataset.search.includes(q);
+      li.hidden = !hit;
+      any ||= hit;
+    }
+    det.hidden = !any;
+    if (q) det.open = any;
+  }
+}
+
+function selector() {
+  const c = constitution();
+  const ids = c.principles.filter((p) => S.selected.has(p.id)).map((p) => p.id);
+  return ids.length === c.principles.length ? "all" : ids.join(",");
+}
+
+// ---------------------------------------------------------------- runs
+
+function busy() {
+  return (S.run && S.run.state === "running") || !!S.reason;
+}
+
+function updateButtons() {
+  const c = constitution();
+  const any = c && c.principles.some((p) => S.selected.has(p.id));
+  $("#check").disabled = !S.engineReady || busy() || !any;
+  $("#cancel").disabled = !busy() && !(S.run && S.run.state === "running");
+}
+
+function endBusy() {
+  if (S.engineReady) setState("ready");
+  updateButtons();
+}
+
+function startCheck() {
+  const c = constitution();
+  const sel = selector();
+  if (!sel) return;
+  show($("#run-error"), false);
+  const responses = responseAreas().map((t) => t.value);
+  const id = newId();
+  S.run = {
+    id,
+    state: "running",
+    conversation: $("#conversation").value,
+    responses,
+    constitutionName: c.name,
+    constitutionJson: S.source === "custom" ? JSON.stringify(c) : "",
+    principles: principleMap(c),
+    groupNames: groupNames(c),
+    groupOrder: c.groups.map((g) => g.id),
+    model: S.model ? S.model.name : "",
+    verdicts: [],
+    total: sel === "all" ? c.principles.length : sel.split(",").length,
+    started: performance.now(),
+    result: null,
+  };
+  S.engine.postMessage({ type: TO_WORKER.CHECK, id, conversation: S.run.conversation, responses, constitution: S.run.constitutionJson, selector: sel });
+  setState("checking");
+  document.body.dataset.run = "running";
+  const bar = $("#run-progress");
+  bar.max = S.run.total;
+  bar.value = 0;
+  show(bar);
+  $("#run-text").textContent = `Checking ${S.run.total} principle${S.run.total === 1 ? "" : "s"}… the first verdicts take a few seconds.`;
+  show($("#results"), false);
+  for (const sel of ["#legend", "#overall", "#disagree", "#ranking", "#groups", "#matrix", "#verdicts tbody"]) fill($(sel));
+  show($("#reasoning"), false);
+  updateButtons();
+}
+
+let renderQueued = false;
+function onVerdict(m) {
+  const r = S.run;
+  r.verdicts.push(m.verdict);
+  r.total = m.total;
+  const bar = $("#run-progress");
+  bar.max = m.total;
+  bar.value = m.done;
+  const elapsed = (performance.now() - r.started) / 1000;
+  const left = (elapsed / m.done) * (m.total - m.done);
+  $("#run-text").textContent = `${m.done} of ${m.total} principles done${m.done < m.total ? ` · about ${fmtSeconds(left)} left` : ""}`;
+  if (!renderQueued) {
+    renderQueued = true;
+    requestAnimationFrame(() => {
+      renderQueued = false;
+      renderRun();
+    });
+  }
+}
+
+function finishRun(result, ms) {
+  const r = S.run;
+  r.state = "done";
+  r.result = result;
+  r.ms = ms;
+  document.body.dataset.run = "done";
+  $("#run-text").textContent = `Done: ${result.verdicts.length} principles in ${fmtSeconds(ms / 1000)}.`;
+  show($("#run-progress"), false);
+  renderRun();
+  endBusy();
+}
+
+function cancel() {
+  const r = S.run;
+  S.engine.terminate();
+  S.engine = null;
+  S.engineReady = false;
+  if (r && r.state === "running") {
+    r.state = "cancelled";
+    document.body.dataset.run = "cancelled";
+    $("#run-text").textContent = `Cancelled: kept ${r.verdicts.length} of ${r.total} verdicts.`;
+    show($("#run-progress"), false);
+    renderRun();
+  }
+  if (S.reason) {
+    $("#reasoning-status").textContent = "Stopped.";
+    S.reason = null;
+  }
+  S.loadingAfterCancel = true;
+  $("#model-text").textContent = "Restarting the engine (the model comes from this browser's cache)…";
+  startEngine();
+}
+
+function renderRun() {
+  const r = S.run;
+  if (!r) return;
+  const result = r.result || partialResult(r.verdicts, r.groupOrder, r.responses.length);
+  if (!result.verdicts.length) return;
+  show($("#results"));
+  $("#results-state").textContent =
+    r.state === "done"
+      ? `${result.verdicts.length} principles of ${r.constitutionName}, judged by ${r.model}. Each verdict is the model's probability, averaged over both orders; it is a weak signal (see “About this judge”).`
+      : r.state === "cancelled"
+        ? `Cancelled: ${result.verdicts.length} of ${r.total} principles were judged before you stopped the run. Summaries cover those only.`
+        : r.state === "error"
+          ? `Stopped by an error after ${result.verdicts.length} of ${r.total} principles.`
+          : `${result.verdicts.length} of ${r.total} principles so far…`;
+  renderResults({ result, principles: r.principles, groupNames: r.groupNames, n: r.responses.length, responses: r.responses, onReason: openReason });
+}
+
+// ---------------------------------------------------------------- reasoning
+
+function openReason(principleId) {
+  const r = S.run;
+  const p = r.principles.get(principleId);
+  const v = r.verdicts.find((x) => x.principle_id === principleId);
+  const panel = $("#reasoning");
+  panel.dataset.principle = principleId;
+  fill($("#reasoning-principle"), h("strong", {}, principleId), ": ", p.text);
+  const n = r.responses.length;
+  let first = 0;
+  let second = 1;
+  if (v && n > 2) {
+    const order = [...v.preference.keys()].sort((a, b) => v.preference[b] - v.preference[a]);
+    [first, second] = [Math.min(order[0], order[1]), Math.max(order[0], order[1])];
+  }
+  for (const [sel, val] of [[$("#reasoning-first"), first], [$("#reasoning-second"), second]]) {
+    fill(sel, [...Array(n).keys()].map((i) => h("option", { value: String(i) }, label(i))));
+    sel.value = String(val);
+  }
+  show(panel);
+  panel.scrollIntoView({ block: "start" });
+  runReason();
+}
+
+function runReason() {
+  const r = S.run;
+  const pid = $("#reasoning").dataset.principle;
+  const first = Number($("#reasoning-first").value);
+  const second = Number($("#reasoning-second").value);
+  if (first === second) {
+    $("#reasoning-status").textContent = "Pick two different responses.";
+    return;
+  }
+  if (!S.engineReady) {
+    $("#reasoning-status").textContent = "The model is still loading; try again in a moment.";
+    return;
+  }
+  const id = newId();
+  S.reason = { id, first, second, started: performance.now(), pieces: 0 };
+  $("#reasoning-text").textContent = "";
+  $("#reasoning-answer").textContent = "";
+  $("#reasoning-status").textContent = S.run && S.run.state === "running" ? "Waiting for the check to finish…" : "Writing…";
+  $("#reasoning").dataset.state = "running";
+  S.engine.postMessage({ type: TO_WORKER.REASON, id, conversation: r.conversation, principle: r.principles.get(pid).text, first: r.responses[first], second: r.responses[second], maxTokens: Number($("#reasoning-tokens").value) });
+  if (!(S.run && S.run.state === "running")) setState("reasoning");
+  updateButtons();
+}
+
+function onReasonText(piece) {
+  S.reason.pieces++;
+  $("#reasoning-status").textContent = "Writing…";
+  $("#reasoning-text").append(document.createTextNode(piece));
+  $("#reasoning").dataset.pieces = String(S.reason.pieces);
+}
+
+function finishReason(res, ms) {
+  const { first, second } = S.reason;
+  S.reason = null;
+  $("#reasoning").dataset.state = "done";
+  $("#reasoning-status").textContent = `${res.tokens} tokens in ${fmtSeconds(ms / 1000)}.`;
+  const better = res.p_first >= 0.5 ? first : second;
+  const p = res.p_first >= 0.5 ? res.p_first : 1 - res.p_first;
+  $("#reasoning-answer").textContent = `Answer: ${label(better)} (${pct(p)} after clamping to 40–60%; before clamping, ${label(first)} had ${pct(res.p_first_raw)}).`;
+  endBusy();
+}
+
+// ---------------------------------------------------------------- custom constitutions
+
+function setCustom(c, note) {
+  S.custom = c;
+  S.source = "custom";
+  try {
+    localStorage.setItem(LS_CUSTOM, JSON.stringify(c));
+    localStorage.setItem(LS_SOURCE, "custom");
+  } catch {
+    /* not remembered */
+  }
+  S.selected = new Set(c.principles.map((p) => p.id));
+  renderPrinciples();
+  if (note) $("#constitution-note").textContent = note;
+}
+
+function constitutionError(msg) {
+  const e = $("#constitution-error");
+  e.textContent = msg;
+  show(e, !!msg);
+}
+
+async function importFile(file) {
+  constitutionError("");
+  const text = await file.text();
+  const v = await validate(text);
+  if (!v.ok) {
+    constitutionError(`${file.name} is not a valid constitution: ${v.error}`);
+    return;
+  }
+  setCustom(v.constitution, `Imported “${v.constitution.name}” from ${file.name}: ${v.constitution.principles.length} principles, saved in this browser.`);
+}
+
+function openEditor() {
+  S.editing = structuredClone(constitution());
+  if (S.source !== "custom") S.editing.name = `${S.editing.name} (custom)`;
+  $("#editor-name").value = S.editing.name;
+  show($("#editor"));
+  show($("#editor-error"), false);
+  renderEditor();
+  $("#editor").scrollIntoView({ block: "start" });
+}
+
+function renderEditor() {
+  const c = S.editing;
+  fill($("#editor-groups"), h("p", { class: "muted" }, "Groups: ", c.groups.map((g) => g.name).join(" · ")));
+  fill(
+    $("#editor-list"),
+    c.principles.map((p, i) => {
+      const text = h("textarea", { rows: 2, "aria-label": `Text of principle ${i + 1}`, oninput: (e) => (p.text = e.target.value) });
+      text.value = p.text;
+      const id = h("input", { type: "text", value: p.id, "aria-label": `Id of principle ${i + 1}`, oninput: (e) => (p.id = e.target.value) });
+      const group = h("select", { "aria-label": `Group of principle ${i + 1}`, onchange: (e) => (p.group = e.target.value) }, c.groups.map((g) => h("option", { value: g.id }, g.name)));
+      group.value = p.group;
+      const move = (d) => () => {
+        const j = i + d;
+        if (j < 0 || j >= c.principles.length) return;
+        [c.principles[i], c.principles[j]] = [c.principles[j], c.principles[i]];
+        renderEditor();
+      };
+      return h(
+        "li",
+        { class: "edit-item" },
+        h("div", { class: "row" }, id, group, h("button", { type: "button", class: "small", onclick: move(-1), "aria-label": `Move principle ${i + 1} up`, disabled: i === 0 }, "↑"), h("button", { type: "button", class: "small", onclick: move(1), "aria-label": `Move principle ${i + 1} down`, disabled: i === c.principles.length - 1 }, "↓"), h("button", { type: "button", class: "small", "aria-label": `Delete principle ${i + 1}`, onclick: () => (c.principles.splice(i, 1), renderEditor()) }, "Delete")),
+        text,
+      );
+    }),
+  );
+}
+
+async function saveEditor() {
+  S.editing.name = $("#editor-name").value;
+  const v = await validate(JSON.stringify(S.editing));
+  const e = $("#editor-error");
+  if (!v.ok) {
+    e.textContent = `Not saved: ${v.error}`;
+    show(e);
+    return;
+  }
+  show(e, false);
+  setCustom(v.constitution, `Saved “${v.constitution.name}”: ${v.constitution.principles.length} principles, in this browser.`);
+  show($("#editor"), false);
+}
+
+// ---------------------------------------------------------------- sharing
+
+const b64u = (bytes) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+const unb64u = (s) => Uint8Array.from(atob(s.replace(/-/g, "+").replace(/_/g, "/")), (ch) => ch.charCodeAt(0));
+
+async function pipe(bytes, stream) {
+  return new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(stream)).arrayBuffer());
+}
+
+async function shareLink() {
+  const payload = { v: 1, conversation: $("#conversation").value, responses: responseAreas().map((t) => t.value), constitution: S.source === "custom" ? S.custom : null };
+  const raw = new TextEncoder().encode(JSON.stringify(payload));
+  const packed = await pipe(raw, new CompressionStream("deflate-raw"));
+  let bin = "";
+  for (let i = 0; i < packed.length; i += 8192) bin += String.fromCharCode(...packed.subarray(i, i + 8192));
+  const frag = `#s=${btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")}`;
+  const url = `${location.origin}${location.pathname}${frag}`;
+  const out = $("#share-out");
+  out.value = url;
+  show(out);
+  out.select();
+  try {
+    await navigator.clipboard.writeText(url);
+    $("#turns").textContent = "Share link copied. It carries the inputs (and a custom constitution) after the #, which is never sent to a server.";
+  } catch {
+    /* the field shows it */
+  }
+}
+
+async function readShared() {
+  const m = /^#s=([A-Za-z0-9_-]+)$/.exec(location.hash);
+  if (!m) return false;
+  try {
+    const raw = await pipe(unb64u(m[1]), new DecompressionStream("deflate-raw"));
+    const p = JSON.parse(new TextDecoder().decode(raw));
+    setInputs(String(p.conversation || ""), Array.isArray(p.responses) ? p.responses.map(String) : []);
+    if (p.constitution) {
+      const v = await validate(JSON.stringify(p.constitution));
+      if (v.ok) setCustom(v.constitution, `Loaded “${v.constitution.name}” from the link and saved it in this browser.`);
+      else constitutionError(`The link's constitution is not valid: ${v.error}`);
+    }
+    return true;
+  } catch (e) {
+    constitutionError(`The share link could not be read (${e.message}); it may have been cut short.`);
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------- wiring
+
+function wire() {
+  $("#load-example").addEventListener("click", () => setInputs(EXAMPLE.conversation, EXAMPLE.responses));
+  $("#add-response").addEventListener("click", () => {
+    const v = responseAreas().map((t) => t.value);
+    if (v.length >= MAX_RESPONSES) return;
+    renderResponses([...v, ""]);
+    responseAreas().at(-1).focus();
+    saveInputs();
+  });
+  $("#conversation").addEventListener("input", () => {
+    showTurns();
+    saveInputs();
+  });
+  $("#share").addEventListener("click", shareLink);
+  $("#principle-search").addEventListener("input", applySearch);
+  $("#select-all").addEventListener("click", () => (selectAll(true, true), syncChecks()));
+  $("#select-none").addEventListener("click", () => (selectAll(false, true), syncChecks()));
+  $("#constitution-source").addEventListener("change", (e) => {
+    if (e.target.value === "custom" && !S.custom) {
+      e.target.value = "builtin";
+      constitutionError("There is no custom constitution yet: use “Edit a custom copy” or “Import JSON…”.");
+      return;
+    }
+    constitutionError("");
+    S.source = e.target.value;
+    try {
+      localStorage.setItem(LS_SOURCE, S.source);
+    } catch {}
+    S.selected = new Set(constitution().principles.map((p) => p.id));
+    renderPrinciples();
+  });
+  $("#import-file").addEventListener("change", (e) => {
+    const f = e.target.files[0];
+    e.target.value = "";
+    if (f) importFile(f);
+  });
+  $("#export-constitution").addEventListener("click", () => {
+    const c = constitution();
+    if (c) download(S.source === "custom" ? "constitution-custom.json" : "claude-2023.json", "application/json", S.source === "custom" ? JSON.stringify(c, null, 2) : S.builtinJson);
+  });
+  $("#edit-constitution").addEventListener("click", openEditor);
+  $("#editor-close").addEventListener("click", () => show($("#editor"), false));
+  $("#editor-save").addEventListener("click", saveEditor);
+  $("#editor-add").addEventListener("click", () => {
+    const c = S.editing;
+    let k = c.principles.length + 1;
+    while (c.principles.some((p) => p.id === `custom-${k}`)) k++;
+    c.principles.push({ id: `custom-${k}`, group: c.groups[0].id, text: "Please choose the response that …" });
+    renderEditor();
+    $("#editor-list").lastElementChild.querySelector("textarea").focus();
+  });
+  $("#editor-add-group").addEventListener("click", () => {
+    const name = $("#editor-new-group").value.trim();
+    if (!name) return;
+    const base = name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "group";
+    let id = base;
+    for (let k = 2; S.editing.groups.some((g) => g.id === id); k++) id = `${base}-${k}`;
+    S.editing.groups.push({ id, name, source: name });
+    $("#editor-new-group").value = "";
+    renderEditor();
+  });
+  $("#check").addEventListener("click", startCheck);
+  $("#cancel").addEventListener("click", cancel);
+  $("#reasoning-run").addEventListener("click", runReason);
+  $("#reasoning-close").addEventListener("click", () => show($("#reasoning"), false));
+  $("#export-json").addEventListener("click", () => S.run && download("principle-checker-results.json", "application/json", resultsJson(S.run)));
+  $("#export-csv").addEventListener("click", () => S.run && download("principle-checker-results.csv", "text/csv", resultsCsv({ ...S.run, result: S.run.result || partialResult(S.run.verdicts, S.run.groupOrder, S.run.responses.length) }, S.run.principles)));
+}
+
+async function main() {
+  wire();
+  try {
+    const c = localStorage.getItem(LS_CUSTOM);
+    if (c) S.custom = JSON.parse(c);
+    if (S.custom && localStorage.getItem(LS_SOURCE) === "custom") S.source = "custom";
+    const saved = JSON.parse(localStorage.getItem(LS_INPUTS) || "null");
+    if (saved) setInputs(saved.conversation || "", saved.responses || []);
+    else setInputs("", ["", ""]);
+  } catch {
+    setInputs("", ["", ""]);
+  }
+  renderPrinciples();
+  startEngine();
+  await readShared();
+  if ("serviceWorker" in navigator && window.isSecureContext) {
+    navigator.serviceWorker.register("./sw.js").catch((e) => console.warn("service worker not registered:", e.message));
+  }
+}
+
+main();

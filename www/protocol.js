@@ -1,0 +1,41 @@
+// Messages between the page (app.js) and the engine worker (worker.js).
+// Every message is a plain object {type, ...}; `id` ties a reply to its request.
+// Kept in one place so both sides agree on names and fields.
+
+// page -> worker
+export const TO_WORKER = Object.freeze({
+  LOAD: "load",         // {type, modelBase}            load wasm + model (download/cache)
+  CHECK: "check",       // {type, id, conversation, responses, constitution, selector}
+  REASON: "reason",     // {type, id, conversation, principle, first, second, maxTokens}
+  VALIDATE: "validate", // {type, id, json}               parse a custom constitution
+});
+
+// worker -> page
+export const FROM_WORKER = Object.freeze({
+  WASM_READY: "wasm-ready", // {type, defaultConstitution}     engine code loaded (no model yet)
+  PROGRESS: "progress",     // {type, phase, loaded, total, file, cached}
+  STORAGE: "storage",       // {type, usage, quota, persisted}
+  READY: "ready",           // {type, name, cached, ms}       model loaded, judge usable
+  VERDICT: "verdict",       // {type, id, verdict, done, total}
+  RESULT: "result",         // {type, id, result, ms}
+  TEXT: "text",             // {type, id, piece}               one reasoning piece
+  REASONED: "reasoned",     // {type, id, reasoning, ms}
+  VALIDATED: "validated",   // {type, id, ok, constitution?, error?}
+  ERROR: "error",           // {type, id?, phase, message, hint?}
+});
+
+// Load phases reported with PROGRESS.
+export const PHASE = Object.freeze({
+  WASM: "wasm",         // compiling the engine
+  MANIFEST: "manifest", // reading the model manifest
+  DOWNLOAD: "download", // fetching model bytes (loaded/total)
+  VERIFY: "verify",     // sha256 of the downloaded files
+  STORE: "store",       // writing to the Cache API
+  INIT: "init",         // building the tract plan (blocks the worker for a few seconds)
+});
+
+/** Makes request ids unique within one page. */
+let next = 1;
+export function newId() {
+  return next++;
+}

@@ -1,0 +1,261 @@
+// The results view: per-principle rows, summaries, matrix, ranking, exports.
+// Pure rendering from data; all text goes through dom.js's h()/fill().
+
+import { h, fill, pct } from "./dom.js";
+
+export const label = (i) => `Response ${i + 1}`;
+export const short = (i) => `R${i + 1}`;
+
+/** Mirrors the engine's summarize(): mean preference, its argmax, dissenters. */
+export function summarize(group, verdicts) {
+  if (!verdicts.length) return null;
+  const n = verdicts[0].preference.length;
+  const preference = new Array(n).fill(0);
+  for (const v of verdicts) v.preference.forEach((p, i) => (preference[i] += p / verdicts.length));
+  const chosen = argmax(preference);
+  return {
+    group,
+    principles: verdicts.length,
+    preference,
+    chosen,
+    dissenting: verdicts.filter((v) => v.chosen !== chosen).map((v) => v.principle_id),
+    position_sensitive: verdicts.filter((v) => v.position_sensitive).length,
+  };
+}
+
+function argmax(v) {
+  let best = 0;
+  v.forEach((x, i) => {
+    if (x > v[best]) best = i;
+  });
+  return best;
+}
+
+/** Summaries for a partial run (streaming or cancelled), in the engine's shape. */
+export function partialResult(verdicts, groupOrder, n) {
+  const groups = [];
+  for (const g of groupOrder) {
+    const s = summarize(g, verdicts.filter((v) => v.group === g));
+    if (s) groups.push(s);
+  }
+  const overall = summarize(null, verdicts);
+  const ranking = overall ? [...overall.preference.keys()].sort((a, b) => overall.preference[b] - overall.preference[a] || a - b) : [];
+  return { responses: n, verdicts, groups, overall, ranking, partial: true };
+}
+
+/** A stacked bar: one segment per response, width = its preference. */
+export function prefBar(preference, chosen) {
+  const bar = h("span", {
+    class: "bar",
+    role: "img",
+    "aria-label": preference.map((p, i) => `${label(i)} ${pct(p)}`).join(", "),
+  });
+  preference.forEach((p, i) => {
+    const seg = h("span", { class: `seg r${i}${i === chosen ? " chosen" : ""}`, title: `${label(i)}: ${pct(p)}` });
+    seg.style.width = `${(100 * p).toFixed(2)}%`;
+    bar.append(seg);
+  });
+  return h("span", { class: "bar-wrap" }, bar, h("span", { class: "bar-num" }, `${short(chosen)} ${pct(preference[chosen])}`));
+}
+
+/**
+ * Renders everything into the results section.
+ * ctx: {result, principles: Map id→{text, group}, groupNames: Map, n, responses, state, onReason(id)}
+ */
+export function renderResults(ctx) {
+  const { result, principles, groupNames, n } = ctx;
+  const o = result.overall;
+  fill(document.getElementById("legend"), [...Array(n).keys()].map((i) => h("span", { class: "legend-item" }, h("span", { class: `swatch r${i}` }), `${label(i)}: `, h("q", {}, snippet(ctx.responses[i])))));
+
+  fill(
+    document.getElementById("overall"),
+    o
+      ? h(
+          "div",
+          { class: "overall card" },
+          h("h3", {}, "Overall"),
+          h("p", { class: "big" }, `${label(o.chosen)} is preferred by ${o.principles - o.dissenting.length} of ${o.principles} principles`, ` (mean preference ${pct(o.preference[o.chosen])}).`),
+          prefBar(o.preference, o.chosen),
+          h("p", { class: "muted" }, `${o.position_sensitive} of ${o.principles} verdicts change when the order of the responses is swapped.`, o.position_sensitive > o.principles / 3 ? " That is a lot: the judge is often guided by position rather than content." : ""),
+        )
+      : "",
+  );
+
+  // where the principles disagree
+  const dis = o ? o.dissenting : [];
+  fill(
+    document.getElementById("disagree"),
+    o
+      ? h(
+          "div",
+          { class: "card", id: "where-disagree" },
+          h("h3", {}, "Where the principles disagree"),
+          dis.length
+            ? [
+                h("p", {}, `${dis.length} principle${dis.length === 1 ? "" : "s"} chose differently from the overall result:`),
+                h(
+                  "ul",
+                  { class: "dissent-list" },
+                  dis.map((id) => {
+                    const v = result.verdicts.find((x) => x.principle_id === id);
+                    return h("li", {}, h("a", { href: `#row-${cssId(id)}` }, id), ` chose ${label(v.chosen)} (${pct(v.preference[v.chosen])})`, v.position_sensitive ? " ⇄" : "", ": ", snippet((principles.get(id) || {}).text || "", 140));
+                  }),
+                ),
+              ]
+            : h("p", {}, "Every principle chose the same response."),
+        )
+      : "",
+  );
+
+  // ranking (3+)
+  fill(
+    document.getElementById("ranking"),
+    n >= 3 && result.ranking && result.ranking.length
+      ? h("div", { class: "card" }, h("h3", {}, "Ranking"), h("ol", {}, result.ranking.map((i) => h("li", {}, label(i)))), h("p", { class: "muted" }, result.partial ? "By mean preference over the principles done so far." : "Best first, by a Bradley–Terry fit over every principle's pairwise judgements."))
+      : "",
+  );
+
+  // per group
+  fill(
+    document.getElementById("groups"),
+    result.groups.length
+      ? h(
+          "div",
+          { class: "card" },
+          h("h3", {}, "By group"),
+          h(
+            "div",
+            { class: "table-wrap" },
+            h(
+              "table",
+              { class: "groups" },
+              h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Group"), h("th", { scope: "col" }, "Chosen"), h("th", { scope: "col" }, "Mean preference"), h("th", { scope: "col" }, "Split"), h("th", { scope: "col" }, "Order-sensitive"))),
+              h(
+                "tbody",
+                {},
+                result.groups.map((g) =>
+                  h("tr", { class: o && g.chosen !== o.chosen ? "dissent" : "" }, h("th", { scope: "row" }, groupNames.get(g.group) || g.group), h("td", {}, label(g.chosen)), h("td", {}, prefBar(g.preference, g.chosen)), h("td", {}, `${g.principles - g.dissenting.length}/${g.principles} agree`), h("td", {}, String(g.position_sensitive))),
+                ),
+              ),
+            ),
+          ),
+        )
+      : "",
+  );
+
+  // matrix (3+)
+  fill(
+    document.getElementById("matrix"),
+    n >= 3 && result.verdicts.length
+      ? h(
+          "div",
+          { class: "card" },
+          h("h3", {}, "Principle × response"),
+          h(
+            "div",
+            { class: "table-wrap" },
+            h(
+              "table",
+              { class: "matrix" },
+              h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Principle"), [...Array(n).keys()].map((i) => h("th", { scope: "col" }, short(i))))),
+              h(
+                "tbody",
+                {},
+                result.verdicts.map((v) =>
+                  h(
+                    "tr",
+                    {},
+                    h("th", { scope: "row" }, v.principle_id),
+                    v.preference.map((p, i) => {
+                      const td = h("td", { class: i === v.chosen ? "chosen" : "" }, pct(p));
+                      td.style.setProperty("--p", String(p));
+                      return td;
+                    }),
+                  ),
+                ),
+              ),
+            ),
+          ),
+        )
+      : "",
+  );
+
+  renderRows(ctx);
+}
+
+function renderRows(ctx) {
+  const { result, principles, onReason } = ctx;
+  const overallChosen = result.overall ? result.overall.chosen : -1;
+  const tbody = document.querySelector("#verdicts tbody");
+  fill(
+    tbody,
+    result.verdicts.map((v) => {
+      const p = principles.get(v.principle_id) || { text: "" };
+      const dissent = v.chosen !== overallChosen;
+      const pair = v.pairs[0];
+      return h(
+        "tr",
+        { id: `row-${cssId(v.principle_id)}`, class: `verdict${dissent ? " dissent" : ""}`, dataset: { principle: v.principle_id } },
+        h("td", { class: "principle-cell" }, h("button", { type: "button", class: "linklike reason-btn", onclick: () => onReason(v.principle_id), "aria-label": `Reasoning for ${v.principle_id}` }, v.principle_id), h("span", { class: "ptext" }, p.text)),
+        h("td", { class: "chosen-cell" }, label(v.chosen)),
+        h("td", {}, prefBar(v.preference, v.chosen)),
+        h(
+          "td",
+          { class: "notes" },
+          v.position_sensitive ? h("span", { class: "flag", title: `Orders disagree: ${short(pair.first)} shown first ${pct(pair.p_first_shown_first)}, shown second ${pct(pair.p_first_shown_second)}` }, "⇄ order-sensitive") : "",
+          dissent ? h("span", { class: "dissent-mark", title: "Chose differently from the overall result" }, "≠ splits") : "",
+        ),
+      );
+    }),
+  );
+}
+
+export function cssId(id) {
+  return String(id).replace(/[^A-Za-z0-9_-]/g, "_");
+}
+
+export function snippet(text, max = 90) {
+  const t = String(text || "").replace(/\s+/g, " ").trim();
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+}
+
+// ---- exports ----
+
+export function resultsJson(run) {
+  return JSON.stringify(
+    {
+      tool: "principle-checker",
+      exported: new Date().toISOString(),
+      model: run.model,
+      constitution: run.constitutionName,
+      state: run.state,
+      conversation: run.conversation,
+      responses: run.responses,
+      result: run.result,
+    },
+    null,
+    2,
+  );
+}
+
+function csvCell(v) {
+  let s = v === undefined || v === null ? "" : String(v);
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`; // keep spreadsheets from running formulas
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function resultsCsv(run, principles) {
+  const n = run.responses.length;
+  const head = ["principle_id", "group", "principle", "chosen", ...[...Array(n).keys()].map((i) => `p_response_${i + 1}`), "position_sensitive", "position_bias", "pairs"];
+  const rows = run.result.verdicts.map((v) => [
+    v.principle_id,
+    v.group,
+    (principles.get(v.principle_id) || {}).text || "",
+    v.chosen + 1,
+    ...v.preference.map((p) => p.toFixed(4)),
+    v.position_sensitive,
+    v.position_bias.toFixed(4),
+    v.pairs.map((p) => `${p.first + 1}v${p.second + 1}:${p.p_first_shown_first.toFixed(4)}/${p.p_first_shown_second.toFixed(4)}`).join(" "),
+  ]);
+  return [head, ...rows].map((r) => r.map(csvCell).join(",")).join("\r\n") + "\r\n";
+}

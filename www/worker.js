@@ -1,0 +1,108 @@
+// The engine host: owns the wasm judge, loads the model through model-store.js, and
+// answers the page's messages (protocol.js). Every engine call is synchronous and
+// CPU-heavy, which is why it lives here and never on the page's thread. Messages are
+// handled one at a time, in order.
+
+import init, { WasmJudge, defaultConstitution, validateConstitution } from "./pkg/principle_checker.js";
+import { TO_WORKER, FROM_WORKER, PHASE } from "./protocol.js";
+import { loadModel, ModelError } from "./model-store.js";
+
+const started = performance.now();
+const post = (m) => self.postMessage(m);
+let judge = null;
+
+const wasm = init()
+  .then(() => post({ type: FROM_WORKER.WASM_READY, defaultConstitution: defaultConstitution(), ms: performance.now() - started }))
+  .catch((e) => {
+    post({
+      type: FROM_WORKER.ERROR,
+      phase: PHASE.WASM,
+      message: `The engine (WebAssembly) could not start: ${e.message}`,
+      hint: "Use a current Chromium, Firefox or Safari; reload the page.",
+    });
+    throw e;
+  });
+
+async function load(msg) {
+  await wasm;
+  const base = new URL(msg.modelBase, self.location.href).href;
+  const m = await loadModel(base, (p) => post({ type: FROM_WORKER.PROGRESS, ...p }));
+  if (navigator.storage && navigator.storage.estimate) {
+    try {
+      const { usage, quota } = await navigator.storage.estimate();
+      post({ type: FROM_WORKER.STORAGE, usage, quota });
+    } catch {
+      /* not essential */
+    }
+  }
+  post({ type: FROM_WORKER.PROGRESS, phase: PHASE.INIT, loaded: 0, total: 0, file: "", cached: m.cached });
+  judge = new WasmJudge(m.manifestBytes, m.files["model.onnx"], m.files["tokenizer.json"]);
+  post({
+    type: FROM_WORKER.READY,
+    name: judge.name,
+    cached: m.cached,
+    warning: m.warning,
+    manifest: { name: m.manifest.name, license: m.manifest.license, source: m.manifest.source, weights: m.manifest.converter && m.manifest.converter.weights, bytes: m.manifest.files["model.onnx"].bytes + m.manifest.files["tokenizer.json"].bytes },
+    ms: performance.now() - started,
+  });
+}
+
+function check(msg) {
+  const t0 = performance.now();
+  const result = judge.check(msg.conversation, msg.responses, msg.constitution || "", msg.selector || "all", (verdict, done, total) => {
+    post({ type: FROM_WORKER.VERDICT, id: msg.id, verdict, done, total, ms: performance.now() - t0 });
+    return true;
+  });
+  post({ type: FROM_WORKER.RESULT, id: msg.id, result, ms: performance.now() - t0 });
+}
+
+function reason(msg) {
+  const t0 = performance.now();
+  const reasoning = judge.reason(msg.conversation, msg.principle, msg.first, msg.second, msg.maxTokens || 96, (piece) => {
+    post({ type: FROM_WORKER.TEXT, id: msg.id, piece });
+    return true;
+  });
+  post({ type: FROM_WORKER.REASONED, id: msg.id, reasoning, ms: performance.now() - t0 });
+}
+
+async function validate(msg) {
+  await wasm;
+  try {
+    post({ type: FROM_WORKER.VALIDATED, id: msg.id, ok: true, constitution: validateConstitution(msg.json) });
+  } catch (e) {
+    post({ type: FROM_WORKER.VALIDATED, id: msg.id, ok: false, error: e.message });
+  }
+}
+
+async function handle(msg) {
+  try {
+    switch (msg.type) {
+      case TO_WORKER.LOAD:
+        return await load(msg);
+      case TO_WORKER.CHECK:
+        if (!judge) throw new Error("the model is not loaded yet");
+        return check(msg);
+      case TO_WORKER.REASON:
+        if (!judge) throw new Error("the model is not loaded yet");
+        return reason(msg);
+      case TO_WORKER.VALIDATE:
+        return await validate(msg);
+      default:
+        throw new Error(`unknown message ${JSON.stringify(msg.type)}`);
+    }
+  } catch (e) {
+    post({
+      type: FROM_WORKER.ERROR,
+      id: msg.id,
+      phase: msg.type,
+      message: e && e.message ? e.message : String(e),
+      hint: e instanceof ModelError ? e.hint : "",
+      quota: !!(e && e.name === "QuotaExceededError"),
+    });
+  }
+}
+
+let queue = Promise.resolve();
+self.onmessage = (event) => {
+  queue = queue.then(() => handle(event.data));
+};
