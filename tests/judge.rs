@@ -28,7 +28,8 @@ fn cached_scores_equal_full_prompt_scores_in_both_layouts() {
     let (conv, responses) = common::fixture();
     let ps = principles("udhr-01,sparrow-08,research-1-02");
     for layout in [Layout::PrincipleLast, Layout::Paper] {
-        let judge = if layout == Layout::PrincipleLast {
+        // the shared judge has the default layout; load another only for the other one
+        let judge = if layout == common::judge().layout {
             None
         } else {
             Some(with_layout(layout))
