@@ -266,25 +266,28 @@ impl Judge {
         let orders = ordered_pairs(n);
         let mut tokens = 0usize;
         // prefix caches: principle-last has one per ordering, paper one in all
-        let mut caches: HashMap<(usize, usize), KvCache> = HashMap::new();
         let opts = |(a, b): (usize, usize)| Options {
             first: &input.responses[a],
             second: &input.responses[b],
         };
-        for &order in &orders {
-            let key = match self.layout {
-                Layout::Paper => (0, 0),
-                Layout::PrincipleLast => order,
-            };
-            if let std::collections::hash_map::Entry::Vacant(e) = caches.entry(key) {
-                let ids = self.tokenizer.encode(&prompt::prefix(
-                    self.layout,
-                    input.transcript,
-                    opts(order),
-                ))?;
-                tokens += ids.len();
-                let (_, cache) = self.model.forward(&self.model.empty_cache(), &ids)?;
-                e.insert(cache);
+        // The conversation is prefilled once; in the principle-last layout each
+        // ordering's options continue that cache, so no token is processed twice.
+        let head = self.tokenizer.encode(&prompt::head(input.transcript))?;
+        tokens += head.len();
+        let (_, head_cache) = self.model.forward(&self.model.empty_cache(), &head)?;
+        let mut caches: HashMap<(usize, usize), KvCache> = HashMap::new();
+        match self.layout {
+            Layout::Paper => {
+                caches.insert((0, 0), head_cache);
+            }
+            Layout::PrincipleLast => {
+                for &order in &orders {
+                    let ids = self
+                        .tokenizer
+                        .encode(&prompt::shared_options(self.layout, opts(order)))?;
+                    tokens += ids.len();
+                    caches.insert(order, self.model.forward(&head_cache, &ids)?.1);
+                }
             }
         }
         let suffix_ids = |principle: &Principle, order| {
@@ -384,9 +387,11 @@ impl Judge {
     /// The tokens of a whole prompt: the shared prefix, then `tail`, tokenized apart
     /// exactly as the cached path does.
     fn prompt_ids(&self, transcript: &str, tail: &str, o: Options) -> Result<Vec<u32>, JudgeError> {
-        let mut ids = self
-            .tokenizer
-            .encode(&prompt::prefix(self.layout, transcript, o))?;
+        let mut ids = self.tokenizer.encode(&prompt::head(transcript))?;
+        ids.extend(
+            self.tokenizer
+                .encode(&prompt::shared_options(self.layout, o))?,
+        );
         ids.extend(self.tokenizer.encode(tail)?);
         Ok(ids)
     }

@@ -69,13 +69,24 @@ fn principle_line(principle: &str) -> String {
     format!("{}\n", principle.trim())
 }
 
+/// The introduction and the conversation: shared by every principle and every
+/// ordering of the options, in both layouts.
+pub fn head(transcript: &str) -> String {
+    format!("{INTRO}{}\n", transcript.trim())
+}
+
+/// What follows [`head`] and is shared by every principle for one ordering: the
+/// options in the principle-last layout, nothing in the paper's.
+pub fn shared_options(layout: Layout, options: Options) -> String {
+    match layout {
+        Layout::Paper => String::new(),
+        Layout::PrincipleLast => options_block(options),
+    }
+}
+
 /// Text shared by every principle for one ordering of the options.
 pub fn prefix(layout: Layout, transcript: &str, options: Options) -> String {
-    let head = format!("{INTRO}{}\n", transcript.trim());
-    match layout {
-        Layout::Paper => head,
-        Layout::PrincipleLast => head + &options_block(options),
-    }
+    head(transcript) + &shared_options(layout, options)
 }
 
 /// Text specific to one principle, ending where the model writes the answer letter.
@@ -144,8 +155,13 @@ mod tests {
 
     #[test]
     fn prefixes_end_at_a_newline() {
+        assert!(head("Human: x").ends_with('\n'));
         for layout in [Layout::Paper, Layout::PrincipleLast] {
             assert!(prefix(layout, "Human: x", O).ends_with('\n'));
+            assert_eq!(
+                prefix(layout, "Human: x", O),
+                head("Human: x") + &shared_options(layout, O)
+            );
         }
     }
 
