@@ -72,7 +72,7 @@ function onEngine(m) {
       show($("#model-progress"), false);
       $("#model-bytes").textContent = "";
       if (m.warning) modelError(m.warning, "", true);
-      fill($("#about-model"), `${m.manifest.name} (Hugging Face), licence ${m.manifest.license}, ${m.manifest.weights || "4-bit"} weights run by tract as WebAssembly`);
+      fill($("#about-model"), `${m.manifest.name} (Hugging Face), licence ${m.manifest.license}, weights downloaded as ${m.manifest.converter?.weights ?? "?"}, expanded to f32 at load and run by tract as WebAssembly`);
       $("#about-size").textContent = `${fmtBytes(m.manifest.bytes)} download once, then cached in this browser`;
       S.loadingAfterCancel = false;
       setState("ready");
