@@ -4,17 +4,34 @@
 
 mod common;
 
-use principle_checker::constitution::Constitution;
-use principle_checker::judge::{CheckInput, Judge, JudgeError};
+use principle_checker::constitution::{Constitution, Principle};
+use principle_checker::judge::{CheckInput, CheckResult, Judge, JudgeError};
 use principle_checker::prompt::Layout;
 
-fn principles(ids: &str) -> Vec<principle_checker::constitution::Principle> {
+fn principles(ids: &str) -> Vec<Principle> {
     let c = Constitution::default_2023();
     c.select(ids)
         .unwrap()
         .into_iter()
         .map(|i| c.principles[i].clone())
         .collect()
+}
+
+/// A check with no streaming consumer.
+fn check_all(
+    judge: &Judge,
+    transcript: &str,
+    responses: &[String],
+    principles: &[Principle],
+) -> Result<CheckResult, JudgeError> {
+    judge.check(
+        &CheckInput {
+            transcript,
+            responses,
+            principles,
+        },
+        &mut |_, _, _| true,
+    )
 }
 
 fn with_layout(layout: Layout) -> Judge {
@@ -36,16 +53,7 @@ fn cached_scores_equal_full_prompt_scores_in_both_layouts() {
         };
         let judge = judge.as_ref().unwrap_or_else(|| common::judge());
         assert_eq!(judge.layout, layout);
-        let result = judge
-            .check(
-                &CheckInput {
-                    transcript: &conv,
-                    responses: &responses,
-                    principles: &ps,
-                },
-                &mut |_, _, _| true,
-            )
-            .unwrap();
+        let result = check_all(judge, &conv, &responses, &ps).unwrap();
         for (v, p) in result.verdicts.iter().zip(&ps) {
             let pair = &v.pairs[0];
             let ab = judge
@@ -110,15 +118,7 @@ fn results_are_deterministic() {
     let (conv, responses) = common::fixture();
     let ps = principles("sparrow-01,sparrow-02");
     let run = || {
-        common::judge()
-            .check(
-                &CheckInput {
-                    transcript: &conv,
-                    responses: &responses,
-                    principles: &ps,
-                },
-                &mut |_, _, _| true,
-            )
+        check_all(common::judge(), &conv, &responses, &ps)
             .unwrap()
             .verdicts
     };
@@ -130,16 +130,7 @@ fn three_responses_are_ranked() {
     let (conv, mut responses) = common::fixture();
     responses.push("I can't help with that.".to_string());
     let ps = principles("research-1-02");
-    let r = common::judge()
-        .check(
-            &CheckInput {
-                transcript: &conv,
-                responses: &responses,
-                principles: &ps,
-            },
-            &mut |_, _, _| true,
-        )
-        .unwrap();
+    let r = check_all(common::judge(), &conv, &responses, &ps).unwrap();
     assert_eq!(r.verdicts[0].pairs.len(), 3);
     let mut ranking = r.ranking.clone();
     ranking.sort();
@@ -175,15 +166,7 @@ fn text_past_the_limit_names_the_part_and_the_overflow() {
     let (conv, responses) = common::fixture();
     let long = "word ".repeat(3000);
     let ps = principles("udhr-01");
-    let err = common::judge()
-        .check(
-            &CheckInput {
-                transcript: &long,
-                responses: &responses,
-                principles: &ps,
-            },
-            &mut |_, _, _| true,
-        )
+    let err = check_all(common::judge(), &long, &responses, &ps)
         .err()
         .unwrap();
     let msg = err.to_string();
@@ -199,15 +182,7 @@ fn text_past_the_limit_names_the_part_and_the_overflow() {
     );
     let mut rs = responses.clone();
     rs[1] = long;
-    let msg = common::judge()
-        .check(
-            &CheckInput {
-                transcript: &conv,
-                responses: &rs,
-                principles: &ps,
-            },
-            &mut |_, _, _| true,
-        )
+    let msg = check_all(common::judge(), &conv, &rs, &ps)
         .err()
         .unwrap()
         .to_string();
