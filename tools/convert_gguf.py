@@ -107,13 +107,7 @@ class Weights:
             blocks = data.reshape(rows, k // 32, 34)
             d = blocks[:, :, 0:2].copy().view(np.float16)
             qs = blocks[:, :, 2:34].copy().view(np.int8)
-            qn = self.const(onnx_name + ".q8", qs)
-            dn = self.const(onnx_name + ".scale", d)
-            x = self.node("Cast", [qn], [onnx_name + ".qf"], to=TensorProto.FLOAT)
-            df = self.node("Cast", [dn], [onnx_name + ".df"], to=TensorProto.FLOAT)
-            w = self.node("Mul", [x, df], [onnx_name + ".w3"])
-            shape = self.const(onnx_name + ".shape", np.array([rows, k], dtype=np.int64))
-            return self.node("Reshape", [w, shape], [onnx_name])
+            return self.int8_blocks(qs, d, rows, k, onnx_name)
         raise SystemExit(f"unsupported tensor type {qt.name} for {gguf_name}")
 
     def requantize_q8(self, t, rows, k, onnx_name):
@@ -123,13 +117,17 @@ class Weights:
         d = (np.abs(w).max(axis=2, keepdims=True) / 127.0).astype(np.float16)
         safe = np.where(d == 0, np.float16(1), d).astype(np.float32)
         qs = np.clip(np.rint(w / safe), -127, 127).astype(np.int8)
+        return self.int8_blocks(qs, d, rows, k, onnx_name)
+
+    def int8_blocks(self, qs, d, rows, k, onnx_name):
+        """Graph for int8 blocks [rows, nb, 32] with f16 scales [rows, nb, 1] → [rows, K]."""
         qn = self.const(onnx_name + ".q8", qs)
         dn = self.const(onnx_name + ".scale", d)
         x = self.node("Cast", [qn], [onnx_name + ".qf"], to=TensorProto.FLOAT)
         df = self.node("Cast", [dn], [onnx_name + ".df"], to=TensorProto.FLOAT)
-        w3 = self.node("Mul", [x, df], [onnx_name + ".w3"])
+        w = self.node("Mul", [x, df], [onnx_name + ".w3"])
         shape = self.const(onnx_name + ".shape", np.array([rows, k], dtype=np.int64))
-        return self.node("Reshape", [w3, shape], [onnx_name])
+        return self.node("Reshape", [w, shape], [onnx_name])
 
 
 def build_graph(reader, fmt):
