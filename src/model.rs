@@ -221,6 +221,17 @@ pub struct Model {
     /// For each cache slot (layer-major, key then value): (plan input, plan output).
     kv_slots: Vec<(usize, usize)>,
     logits_output: usize,
+    /// Outputs `hidden.N` (layer N's residual stream), sorted by layer: present only
+    /// in graphs converted for a trained judge head.
+    hidden_outputs: Vec<(usize, usize)>,
+}
+
+/// What one pass returns; the hidden rows are copied out only when asked for.
+struct RunOutput {
+    logits: Vec<Vec<f32>>,
+    kv: Vec<TValue>,
+    /// Per exported layer, `[tokens × hidden]` row-major.
+    hidden: Vec<Vec<f32>>,
 }
 
 impl Model {
@@ -268,6 +279,15 @@ impl Model {
                 ));
             }
         }
+        let mut hidden_outputs: Vec<(usize, usize)> = output_names
+            .iter()
+            .enumerate()
+            .filter_map(|(i, name)| {
+                let layer = name.strip_prefix("hidden.")?.parse::<usize>().ok()?;
+                Some((layer, i))
+            })
+            .collect();
+        hidden_outputs.sort();
         let plan = model
             .into_optimized()
             .and_then(|m| m.into_runnable())
@@ -281,7 +301,13 @@ impl Model {
             logits_index_input,
             kv_slots,
             logits_output,
+            hidden_outputs,
         })
+    }
+
+    /// The layers whose residual stream this graph exports (empty for a plain graph).
+    pub fn hidden_layers(&self) -> Vec<usize> {
+        self.hidden_outputs.iter().map(|&(l, _)| l).collect()
     }
 
     pub fn architecture(&self) -> &Architecture {
@@ -312,11 +338,11 @@ impl Model {
         for i in 0..ids.len() {
             bias[i * total + p + i + 1..(i + 1) * total].fill(MASKED);
         }
-        let (mut logits, tensors) = self.run(cache, ids, &positions, bias, &[ids.len() - 1])?;
+        let mut out = self.run(cache, ids, &positions, bias, &[ids.len() - 1], false)?;
         Ok((
-            logits.swap_remove(0),
+            out.logits.swap_remove(0),
             KvCache {
-                tensors,
+                tensors: out.kv,
                 len: total,
             },
         ))
@@ -331,6 +357,53 @@ impl Model {
         cache: &KvCache,
         branches: &[Vec<u32>],
     ) -> Result<Vec<Vec<f32>>, ModelError> {
+        Ok(self.run_branches(cache, branches, false)?.logits)
+    }
+
+    /// Like [`Model::forward_branches`], but returns for each branch the mean of
+    /// every exported layer's residual stream over the branch's tokens:
+    /// `[branch][layer][hidden]`, layers in [`Model::hidden_layers`] order. The
+    /// pooled state of a text read in context is what the trained judge head scores.
+    pub fn pooled_hidden(
+        &self,
+        cache: &KvCache,
+        branches: &[Vec<u32>],
+    ) -> Result<Vec<Vec<Vec<f32>>>, ModelError> {
+        if self.hidden_outputs.is_empty() {
+            return Err(ModelError::MissingTensor("hidden.N".into()));
+        }
+        let out = self.run_branches(cache, branches, true)?;
+        let width = self.arch.hidden;
+        let mut start = 0;
+        let mut pooled = Vec::with_capacity(branches.len());
+        for b in branches {
+            let rows = start..start + b.len();
+            pooled.push(
+                out.hidden
+                    .iter()
+                    .map(|flat| {
+                        let mut mean = vec![0f32; width];
+                        for r in rows.clone() {
+                            for (m, x) in mean.iter_mut().zip(&flat[r * width..(r + 1) * width]) {
+                                *m += x;
+                            }
+                        }
+                        mean.iter_mut().for_each(|m| *m /= b.len() as f32);
+                        mean
+                    })
+                    .collect(),
+            );
+            start += b.len();
+        }
+        Ok(pooled)
+    }
+
+    fn run_branches(
+        &self,
+        cache: &KvCache,
+        branches: &[Vec<u32>],
+        want_hidden: bool,
+    ) -> Result<RunOutput, ModelError> {
         if branches.is_empty() || branches.iter().any(|b| b.is_empty()) {
             return Err(ModelError::Run(
                 "every branch needs at least one token".into(),
@@ -354,7 +427,7 @@ impl Model {
             }
             ends.push(ids.len() - 1);
         }
-        Ok(self.run(cache, &ids, &positions, bias, &ends)?.0)
+        self.run(cache, &ids, &positions, bias, &ends, want_hidden)
     }
 
     fn run(
@@ -364,7 +437,8 @@ impl Model {
         positions: &[i64],
         bias: Vec<f32>,
         logits_at: &[usize],
-    ) -> Result<(Vec<Vec<f32>>, Vec<TValue>), ModelError> {
+        want_hidden: bool,
+    ) -> Result<RunOutput, ModelError> {
         let s = ids.len();
         let total = cache.len + s;
         let mut inputs: Vec<Option<TValue>> = vec![None; 4 + self.kv_slots.len()];
@@ -415,12 +489,28 @@ impl Model {
         }
         let flat: Vec<f32> = view.iter().copied().collect();
         let logits = flat.chunks(vocab).map(<[f32]>::to_vec).collect();
-        let tensors = self
+        let kv = self
             .kv_slots
             .iter()
             .map(|&(_, output)| outputs[output].clone())
             .collect();
-        Ok((logits, tensors))
+        let mut hidden = Vec::new();
+        if want_hidden {
+            for &(_, output) in &self.hidden_outputs {
+                let view = outputs[output]
+                    .to_plain_array_view::<f32>()
+                    .map_err(run_err)?;
+                if view.len() != s * self.arch.hidden {
+                    return Err(ModelError::Run(format!(
+                        "expected {} hidden values, got {}: the manifest's hidden size does not match the model",
+                        s * self.arch.hidden,
+                        view.len()
+                    )));
+                }
+                hidden.push(view.iter().copied().collect());
+            }
+        }
+        Ok(RunOutput { logits, kv, hidden })
     }
 }
 

@@ -84,6 +84,22 @@ pub fn shared_options(layout: Layout, options: Options) -> String {
     }
 }
 
+/// A response read as the assistant's next turn after [`head`]: the trained judge
+/// head pools the model's state over these tokens. The leading newline completes
+/// the blank line between turns, as in the HH-RLHF transcripts.
+pub fn response_turn(response: &str) -> String {
+    format!("\nAssistant: {}", response.trim())
+}
+
+/// Context read before a principle whose features the trained head needs, so the
+/// pooled tokens are not the first of a sequence (whose states are outliers).
+pub const PRINCIPLE_INTRO: &str = "A principle for judging an assistant's responses:\n";
+
+/// The principle text pooled for the trained head, after [`PRINCIPLE_INTRO`].
+pub fn principle_text(principle: &str) -> String {
+    principle_line(principle)
+}
+
 /// Text shared by every principle for one ordering of the options.
 pub fn prefix(layout: Layout, transcript: &str, options: Options) -> String {
     head(transcript) + &shared_options(layout, options)

@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::constitution::{Constitution, Principle};
 use crate::conversation::{self, Conversation};
-use crate::judge::{CheckInput, Judge};
+use crate::judge::{CheckInput, Judge, Scoring};
 use crate::model::ModelFiles;
 use crate::prompt::Layout;
 
@@ -56,6 +56,35 @@ impl WasmJudge {
     #[wasm_bindgen(getter)]
     pub fn name(&self) -> String {
         self.judge.name.clone()
+    }
+
+    /// "trained-head" or "zero-shot".
+    #[wasm_bindgen(getter)]
+    pub fn scoring(&self) -> String {
+        self.judge.scoring().name().to_string()
+    }
+
+    #[wasm_bindgen(js_name = setScoring)]
+    pub fn set_scoring(&mut self, scoring: &str) -> Result<(), JsError> {
+        let s = Scoring::parse(scoring).ok_or_else(|| {
+            JsError::new(&format!(
+                "unknown scoring {scoring:?}: use \"trained-head\" or \"zero-shot\""
+            ))
+        })?;
+        self.judge.set_scoring(s).map_err(js_err)
+    }
+
+    /// The trained head's layer, rank and cross-validated figures, or `null`.
+    #[wasm_bindgen(js_name = headInfo)]
+    pub fn head_info(&self) -> Result<JsValue, JsError> {
+        match self.judge.head() {
+            None => Ok(JsValue::NULL),
+            Some(h) => to_js(&serde_json::json!({
+                "layers": h.layers,
+                "rank": h.rank,
+                "metrics": h.metrics,
+            })),
+        }
     }
 
     #[wasm_bindgen(js_name = setLayout)]

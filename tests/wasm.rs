@@ -78,6 +78,16 @@ async fn real_model_scores_one_principle_in_the_browser() {
         .expect("check runs");
     let done = js_sys::Date::now();
     assert_eq!(seen.length(), 1, "one verdict streamed");
+    // the model from setup-model.sh exports what the embedded trained head reads
+    assert_eq!(judge.scoring(), "trained-head");
+    assert_eq!(
+        js_sys::Reflect::get(&result, &"scoring".into())
+            .unwrap()
+            .as_string()
+            .as_deref(),
+        Some("trained-head")
+    );
+    assert!(!judge.head_info().map_err(JsValue::from).unwrap().is_null());
     let verdicts = js_sys::Reflect::get(&result, &"verdicts".into()).unwrap();
     let v = Array::from(&verdicts).get(0);
     let pref = Array::from(&js_sys::Reflect::get(&v, &"preference".into()).unwrap());

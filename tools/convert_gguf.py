@@ -130,7 +130,7 @@ class Weights:
         return self.node("Reshape", [w, shape], [onnx_name])
 
 
-def build_graph(reader, fmt):
+def build_graph(reader, fmt, hidden_layers=()):
     arch = field(reader, "general.architecture")
     if arch != "llama":
         raise SystemExit(f"only llama-architecture GGUF files are supported, got {arch!r}")
@@ -241,6 +241,11 @@ def build_graph(reader, fmt):
         up = linear(xn, f"blk.{l}.ffn_up.weight", p + ".up")
         act = n("Mul", [n("Mul", [gate, n("Sigmoid", [gate], [p + ".sig"])], [p + ".silu"]), up], [p + ".act"])
         h = n("Add", [h, linear(act, f"blk.{l}.ffn_down.weight", p + ".down")], [p + ".h"])
+        if l in hidden_layers:
+            # the residual stream after this layer at every position of the pass: the
+            # trained judge head pools it over each response (see src/head.rs)
+            n("Identity", [h], [f"hidden.{l}"])
+            outputs.append(helper.make_tensor_value_info(f"hidden.{l}", TensorProto.FLOAT, [1, "sequence", hidden]))
 
     # logits only at the requested positions (the ends of the continuations), through
     # the (tied) embedding matrix: the judge needs one row per principle, not one per token
@@ -302,11 +307,21 @@ def main():
     ap.add_argument("--name", default=None)
     ap.add_argument("--license", default=None)
     ap.add_argument("--source-package", default=None, help="NAME==VERSION the GGUF came from")
+    ap.add_argument("--hidden-layers", default="",
+                    help="comma-separated layer indices (or 'all') whose residual stream is also an output, "
+                         "named hidden.N: the features the trained judge head reads")
     args = ap.parse_args()
 
     reader = gguf.GGUFReader(args.gguf)
     os.makedirs(args.out_dir, exist_ok=True)
-    model, arch = build_graph(reader, args.format)
+    n_layer = int(field(reader, "llama.block_count"))
+    if args.hidden_layers == "all":
+        hidden_layers = tuple(range(n_layer))
+    else:
+        hidden_layers = tuple(int(x) for x in args.hidden_layers.split(",") if x.strip())
+    if any(not 0 <= l < n_layer for l in hidden_layers):
+        raise SystemExit(f"--hidden-layers must be between 0 and {n_layer - 1}")
+    model, arch = build_graph(reader, args.format, hidden_layers)
     onnx.checker.check_model(model)
     onnx.save_model(model, os.path.join(args.out_dir, "model.onnx"))
     tok, tok_info = build_tokenizer(reader)
@@ -324,6 +339,7 @@ def main():
         "source": {"package": args.source_package, "file": os.path.basename(args.gguf),
                    "sha256": sha256_file(args.gguf)},
         "converter": {"script": "tools/convert_gguf.py", "version": CONVERTER_VERSION, "weights": args.format,
+                      "hidden_layers": list(hidden_layers),
                       "gguf": gguf.__version__ if hasattr(gguf, "__version__") else None,
                       "onnx": onnx.__version__, "numpy": np.__version__},
         "architecture": arch,

@@ -74,6 +74,7 @@ function onEngine(m) {
       if (m.warning) modelError(m.warning, "", true);
       fill($("#about-model"), `${m.manifest.name} (Hugging Face), licence ${m.manifest.license}, weights downloaded as ${m.manifest.converter?.weights ?? "?"}, expanded to f32 at load and run by tract as WebAssembly`);
       $("#about-size").textContent = `${fmtBytes(m.manifest.bytes)} download once, then cached in this browser`;
+      showJudge(m.head);
       S.loadingAfterCancel = false;
       setState("ready");
       refreshStorage();
@@ -386,7 +387,7 @@ function startCheck() {
     started: performance.now(),
     result: null,
   };
-  S.engine.postMessage({ type: TO_WORKER.CHECK, id, conversation: S.run.conversation, responses, constitution: S.run.constitutionJson, selector: sel });
+  S.engine.postMessage({ type: TO_WORKER.CHECK, id, conversation: S.run.conversation, responses, constitution: S.run.constitutionJson, selector: sel, scoring: $("#scoring").value });
   setState("checking");
   document.body.dataset.run = "running";
   const bar = $("#run-progress");
@@ -461,13 +462,39 @@ function renderRun() {
   show($("#results"));
   $("#results-state").textContent =
     r.state === "done"
-      ? `${result.verdicts.length} principles of ${r.constitutionName}, judged by ${r.model}. Each verdict is the model's probability, averaged over both orders; it is a weak signal (see “About this judge”).`
+      ? `${result.verdicts.length} principles of ${r.constitutionName}, judged by ${r.model} ${result.scoring === "zero-shot" ? "zero-shot. Each verdict is the model's answer probability, averaged over both orders; zero-shot this model is at chance" : "with its trained head. Each verdict is the head's probability; on held-out harmlessness comparisons it agrees with the human label about 63% of the time"} (see “About this judge”).`
       : r.state === "cancelled"
         ? `Cancelled: ${result.verdicts.length} of ${r.total} principles were judged before you stopped the run. Summaries cover those only.`
         : r.state === "error"
           ? `Stopped by an error after ${result.verdicts.length} of ${r.total} principles.`
           : `${result.verdicts.length} of ${r.total} principles so far…`;
   renderResults({ result, principles: r.principles, groupNames: r.groupNames, n: r.responses.length, responses: r.responses, onReason: openReason });
+}
+
+/** The judge choice and the "about" figures, from the head the engine loaded. */
+function showJudge(head) {
+  const trained = $("#scoring").querySelector('option[value="trained-head"]');
+  trained.disabled = !head;
+  if (!head) {
+    $("#scoring").value = "zero-shot";
+    $("#about-trust").textContent = "This model has no trained head, so it judges zero-shot, which for a model this small is close to chance. Use it to explore how a constitution reads, not to decide anything.";
+    return;
+  }
+  const m = head.metrics || {};
+  const hh = m.hh || {};
+  const ai = m.airisk || {};
+  const f = (x) => (typeof x === "number" ? `${(x * 100).toFixed(1)}%` : "?");
+  const d = (x) => (typeof x === "number" ? x.toFixed(2) : "?");
+  fill(
+    $("#about-trust"),
+    "Somewhat, for the kinds of comparison it was trained on. Measured on data each head never saw (5-fold cross-validation), a harmlessness principle's verdict agrees with the human label on ",
+    h("strong", {}, f(hh.accuracy_mean_over_fitting_principles)),
+    ` of 1,000 HH-RLHF comparisons (${f(hh.accuracy_mean_probability)} for the verdicts of all harmlessness principles averaged; large human-feedback models reach about 70%, chance is 50%), and a Research Set 2 principle picks the safe answer on `,
+    h("strong", {}, f(ai.accuracy_mean_over_fitting_principles)),
+    ` of AI-risk questions from behaviours held out of training (${f(ai.accuracy_mean_probability)} averaged). A principle about an unrelated topic moves the verdict less (mean distance from 50%: ${d(ai.relevance_unrelated)} against ${d(ai.relevance_fitting)} for fitting principles on AI-risk questions, ${d(hh.relevance_unrelated)} against ${d(hh.relevance_fitting)} on HH-RLHF). Relevance is learned per principle, not per conversation. Zero-shot, the same model is at chance. Use it to explore how a constitution reads, not to decide anything. The table, method and data are in `,
+    h("a", { href: "BENCHMARKS.md" }, "BENCHMARKS.md"),
+    ".",
+  );
 }
 
 // ---------------------------------------------------------------- reasoning

@@ -5,7 +5,7 @@
 // page -> worker
 export const TO_WORKER = Object.freeze({
   LOAD: "load",         // {type, modelBase}            load wasm + model (download/cache)
-  CHECK: "check",       // {type, id, conversation, responses, constitution, selector}
+  CHECK: "check",       // {type, id, conversation, responses, constitution, selector, scoring?}
   REASON: "reason",     // {type, id, conversation, principle, first, second, maxTokens}
   VALIDATE: "validate", // {type, id, json}               parse a custom constitution
 });
@@ -15,7 +15,7 @@ export const FROM_WORKER = Object.freeze({
   WASM_READY: "wasm-ready", // {type, defaultConstitution}     engine code loaded (no model yet)
   PROGRESS: "progress",     // {type, phase, loaded, total, file, cached}
   STORAGE: "storage",       // {type, usage, quota, persisted}
-  READY: "ready",           // {type, name, cached, ms}       model loaded, judge usable
+  READY: "ready",           // {type, name, scoring, head, cached, ms}  model loaded, judge usable
   VERDICT: "verdict",       // {type, id, verdict, done, total}
   RESULT: "result",         // {type, id, result, ms}
   TEXT: "text",             // {type, id, piece}               one reasoning piece

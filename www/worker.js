@@ -40,6 +40,8 @@ async function load(msg) {
   post({
     type: FROM_WORKER.READY,
     name: judge.name,
+    scoring: judge.scoring,
+    head: judge.headInfo(),
     cached: m.cached,
     warning: m.warning,
     manifest: { name: m.manifest.name, license: m.manifest.license, source: m.manifest.source, weights: m.manifest.converter && m.manifest.converter.weights, bytes: m.manifest.files["model.onnx"].bytes + m.manifest.files["tokenizer.json"].bytes },
@@ -48,6 +50,7 @@ async function load(msg) {
 }
 
 function check(msg) {
+  if (msg.scoring) judge.setScoring(msg.scoring);
   const t0 = performance.now();
   const result = judge.check(msg.conversation, msg.responses, msg.constitution || "", msg.selector || "all", (verdict, done, total) => {
     post({ type: FROM_WORKER.VERDICT, id: msg.id, verdict, done, total, ms: performance.now() - t0 });

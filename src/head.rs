@@ -1,0 +1,303 @@
+//! The trained judge head: a small bilinear readout of the model's pooled hidden
+//! states, trained by `tools/train_judge.py` on labelled comparisons.
+//!
+//! Zero-shot, a 135M-parameter model answers the Constitutional AI multiple-choice
+//! question at chance (it says "(A)" whatever the options hold). Its hidden states
+//! do carry the signal, so the head reads them directly:
+//!
+//! ```text
+//! logit(i over j | p) = (proj(x_i) - proj(x_j)) · w(p)
+//! proj(x) = (x * scale) U          x = response i read after the conversation,
+//!                                     pooled over its tokens and averaged over `layers`
+//! w(p)    = [(z_p - mean) * s, 1] V   z_p = the principle read on its own, pooled
+//! ```
+//!
+//! The score is antisymmetric, so both answer orders agree by construction, and a
+//! principle whose `w(p)` is small (one that does not speak to the pair) leaves the
+//! verdict near even. Everything here is plain arithmetic on vectors the model
+//! produced; the head file is embedded, so the page and the CLI load the same one.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+/// The `format` value this build reads.
+pub const HEAD_FORMAT: &str = "principle-checker-head/1";
+
+/// The head trained for the default model (see BENCHMARKS.md, "Trained judge").
+pub const DEFAULT_HEAD_JSON: &str = include_str!("../judges/smollm2-135m-head.json");
+
+#[derive(Debug, Error)]
+pub enum HeadError {
+    #[error("the judge head file is not valid JSON for this build: {0}")]
+    Json(String),
+    #[error("the judge head file has format {found:?}; this build reads {HEAD_FORMAT:?}")]
+    UnsupportedFormat { found: String },
+    #[error("the judge head's {field} has {got} values; expected {expected}")]
+    Shape {
+        field: &'static str,
+        expected: usize,
+        got: usize,
+    },
+}
+
+#[derive(Deserialize)]
+struct HeadFile {
+    format: String,
+    model: String,
+    layers: Vec<usize>,
+    hidden: usize,
+    rank: usize,
+    response_scale: Vec<f32>,
+    principle_mean: Vec<f32>,
+    principle_scale: Vec<f32>,
+    u: Vec<Vec<f32>>,
+    v: Vec<Vec<f32>>,
+    #[serde(default)]
+    principle_vectors: HashMap<String, Vec<f32>>,
+    #[serde(default)]
+    metrics: serde_json::Value,
+}
+
+/// A loaded head. `u` is `hidden × rank`, `v` is `(hidden + 1) × rank`, row-major.
+#[derive(Clone, Debug)]
+pub struct Head {
+    /// The model name the head was trained on (the manifest's `name`).
+    pub model: String,
+    /// The layers whose pooled residual streams are averaged into the features.
+    pub layers: Vec<usize>,
+    pub hidden: usize,
+    pub rank: usize,
+    response_scale: Vec<f32>,
+    principle_mean: Vec<f32>,
+    principle_scale: Vec<f32>,
+    u: Vec<f32>,
+    v: Vec<f32>,
+    /// Principle vectors of the default constitution, by [`Head::key`].
+    known: HashMap<String, Vec<f32>>,
+    /// Cross-validated figures from training, shown by the page's "about" panel.
+    pub metrics: serde_json::Value,
+}
+
+fn flat(
+    rows: Vec<Vec<f32>>,
+    field: &'static str,
+    n: usize,
+    width: usize,
+) -> Result<Vec<f32>, HeadError> {
+    let got = rows.len();
+    if got != n {
+        return Err(HeadError::Shape {
+            field,
+            expected: n,
+            got,
+        });
+    }
+    let mut out = Vec::with_capacity(n * width);
+    for r in rows {
+        if r.len() != width {
+            return Err(HeadError::Shape {
+                field,
+                expected: width,
+                got: r.len(),
+            });
+        }
+        out.extend(r);
+    }
+    Ok(out)
+}
+
+fn check_len(field: &'static str, v: &[f32], expected: usize) -> Result<(), HeadError> {
+    if v.len() == expected {
+        Ok(())
+    } else {
+        Err(HeadError::Shape {
+            field,
+            expected,
+            got: v.len(),
+        })
+    }
+}
+
+impl Head {
+    pub fn from_json(text: &str) -> Result<Head, HeadError> {
+        let f: HeadFile = serde_json::from_str(text).map_err(|e| HeadError::Json(e.to_string()))?;
+        if f.format != HEAD_FORMAT {
+            return Err(HeadError::UnsupportedFormat { found: f.format });
+        }
+        if f.layers.is_empty() {
+            return Err(HeadError::Shape {
+                field: "layers",
+                expected: 1,
+                got: 0,
+            });
+        }
+        let (h, k) = (f.hidden, f.rank);
+        check_len("response_scale", &f.response_scale, h)?;
+        check_len("principle_mean", &f.principle_mean, h)?;
+        check_len("principle_scale", &f.principle_scale, h)?;
+        for v in f.principle_vectors.values() {
+            check_len("principle_vectors", v, k)?;
+        }
+        Ok(Head {
+            u: flat(f.u, "u", h, k)?,
+            v: flat(f.v, "v", h + 1, k)?,
+            model: f.model,
+            layers: f.layers,
+            hidden: h,
+            rank: k,
+            response_scale: f.response_scale,
+            principle_mean: f.principle_mean,
+            principle_scale: f.principle_scale,
+            known: f.principle_vectors,
+            metrics: f.metrics,
+        })
+    }
+
+    /// The head shipped for the default model.
+    pub fn default_head() -> Head {
+        Head::from_json(DEFAULT_HEAD_JSON).expect("the embedded head file is valid (tested)")
+    }
+
+    /// How a principle text is looked up among the precomputed vectors.
+    pub fn key(text: &str) -> String {
+        let digest = Sha256::digest(text.as_bytes());
+        digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The precomputed vector of a default-constitution principle, if this is one.
+    pub fn known_principle(&self, text: &str) -> Option<&[f32]> {
+        self.known.get(&Head::key(text)).map(Vec::as_slice)
+    }
+
+    /// The feature vector: the mean over the head's layers of a text's pooled states,
+    /// given the pooled states of every exported layer (`exported` names them).
+    /// `None` when a layer the head reads is not exported.
+    pub fn features(&self, exported: &[usize], pooled: &[Vec<f32>]) -> Option<Vec<f32>> {
+        let mut mean = vec![0f32; self.hidden];
+        for l in &self.layers {
+            let row = &pooled[exported.iter().position(|e| e == l)?];
+            for (m, x) in mean.iter_mut().zip(row) {
+                *m += x;
+            }
+        }
+        let n = self.layers.len() as f32;
+        mean.iter_mut().for_each(|m| *m /= n);
+        Some(mean)
+    }
+
+    /// Whether a model exporting these layers gives the head what it reads.
+    pub fn readable_from(&self, exported: &[usize]) -> bool {
+        self.layers.iter().all(|l| exported.contains(l))
+    }
+
+    /// `w(p)` from a principle's features.
+    pub fn principle_vector(&self, pooled: &[f32]) -> Vec<f32> {
+        let k = self.rank;
+        // the constant 1 appended to the standardized features selects v's last row
+        let mut w = self.v[self.hidden * k..].to_vec();
+        for (d, &x) in pooled.iter().enumerate() {
+            let z = (x - self.principle_mean[d]) * self.principle_scale[d];
+            for (wj, vj) in w.iter_mut().zip(&self.v[d * k..(d + 1) * k]) {
+                *wj += z * vj;
+            }
+        }
+        w
+    }
+
+    /// `proj(x)` from a response's features.
+    pub fn response_projection(&self, pooled: &[f32]) -> Vec<f32> {
+        let k = self.rank;
+        let mut a = vec![0f32; k];
+        for (d, &x) in pooled.iter().enumerate() {
+            let xs = x * self.response_scale[d];
+            for (aj, uj) in a.iter_mut().zip(&self.u[d * k..(d + 1) * k]) {
+                *aj += xs * uj;
+            }
+        }
+        a
+    }
+
+    /// P(response with projection `i` is better than `j` under the principle `w`).
+    pub fn probability(i: &[f32], j: &[f32], w: &[f32]) -> f64 {
+        let logit: f64 = i
+            .iter()
+            .zip(j)
+            .zip(w)
+            .map(|((a, b), c)| (*a as f64 - *b as f64) * *c as f64)
+            .sum();
+        1.0 / (1.0 + (-logit).exp())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny() -> String {
+        serde_json::json!({
+            "format": HEAD_FORMAT, "model": "m", "layers": [3, 5], "hidden": 2, "rank": 1,
+            "response_scale": [1.0, 2.0], "principle_mean": [0.0, 1.0], "principle_scale": [1.0, 1.0],
+            "u": [[1.0], [0.5]], "v": [[2.0], [0.0], [0.5]],
+            "principle_vectors": {Head::key("Be kind."): [3.0]}
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn arithmetic_matches_the_formula() {
+        let h = Head::from_json(&tiny()).unwrap();
+        // proj([1, 1]) = 1*1*1 + 1*2*0.5 = 2
+        assert_eq!(h.response_projection(&[1.0, 1.0]), vec![2.0]);
+        // w([1, 3]) = 0.5 + (1-0)*1*2 + (3-1)*1*0 = 2.5
+        assert_eq!(h.principle_vector(&[1.0, 3.0]), vec![2.5]);
+        let p = Head::probability(&[2.0], &[1.0], &[2.5]);
+        assert!((p - 1.0 / (1.0 + (-2.5f64).exp())).abs() < 1e-12);
+        // antisymmetric: swapping the responses gives the complement
+        assert!((p + Head::probability(&[1.0], &[2.0], &[2.5]) - 1.0).abs() < 1e-12);
+        assert_eq!(h.known_principle("Be kind."), Some(&[3.0f32][..]));
+        assert_eq!(h.known_principle("Be kind"), None);
+        // features average the head's layers, found by name among the exported ones
+        let pooled = vec![vec![1.0, 2.0], vec![9.0, 9.0], vec![3.0, 4.0]];
+        assert_eq!(h.features(&[3, 4, 5], &pooled), Some(vec![2.0, 3.0]));
+        assert_eq!(h.features(&[3, 4], &pooled[..2]), None);
+        assert!(h.readable_from(&[2, 3, 5]) && !h.readable_from(&[3]));
+    }
+
+    #[test]
+    fn shape_errors_name_the_field() {
+        let mut v: serde_json::Value = serde_json::from_str(&tiny()).unwrap();
+        v["v"] = serde_json::json!([[2.0], [0.0]]);
+        let e = Head::from_json(&v.to_string()).unwrap_err().to_string();
+        assert!(e.contains("v has 2 values; expected 3"), "{e}");
+        v["format"] = serde_json::json!("other/1");
+        assert!(matches!(
+            Head::from_json(&v.to_string()),
+            Err(HeadError::UnsupportedFormat { .. })
+        ));
+        assert!(matches!(Head::from_json("{"), Err(HeadError::Json(_))));
+    }
+
+    #[test]
+    fn the_embedded_head_matches_its_recorded_checksum() {
+        let sums = include_str!("../judges/SHA256SUMS");
+        let digest = Sha256::digest(DEFAULT_HEAD_JSON.as_bytes());
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        assert!(
+            sums.lines()
+                .any(|l| l == format!("{hex}  judges/smollm2-135m-head.json")),
+            "judges/SHA256SUMS does not list the embedded head (sha256 {hex}): retrain with scripts/train-judge.sh"
+        );
+    }
+
+    #[test]
+    fn the_embedded_head_loads() {
+        let h = Head::default_head();
+        assert_eq!(h.hidden, 576);
+        assert_eq!(h.model, "SmolLM2-135M-Instruct");
+        assert!(h.rank >= 1 && !h.layers.is_empty());
+        assert_eq!(h.known.len(), 58);
+    }
+}
