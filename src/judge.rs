@@ -654,11 +654,32 @@ impl Judge {
         on_text: &mut dyn FnMut(&str) -> bool,
     ) -> Result<Reasoning, JudgeError> {
         let o = Options { first, second };
-        let ids = self.prompt_ids(
-            transcript,
-            &prompt::reasoning_suffix(self.layout, principle, o),
-            o,
-        )?;
+        let chat = self
+            .tokenizer
+            .special_token(prompt::CHAT_START)
+            .zip(self.tokenizer.special_token(prompt::CHAT_END));
+        let ids = match chat {
+            Some((start, end)) => {
+                let mut ids = vec![start];
+                ids.extend(self.tokenizer.encode(prompt::CHAT_USER)?);
+                ids.extend(self.prompt_ids(
+                    transcript,
+                    &prompt::reasoning_question(self.layout, principle, o),
+                    o,
+                )?);
+                ids.push(end);
+                ids.extend(self.tokenizer.encode("\n")?);
+                ids.push(start);
+                ids.extend(self.tokenizer.encode(prompt::CHAT_ASSISTANT)?);
+                ids.extend(self.tokenizer.encode(prompt::REASONING_CUE)?);
+                ids
+            }
+            None => self.prompt_ids(
+                transcript,
+                &prompt::reasoning_suffix(self.layout, principle, o),
+                o,
+            )?,
+        };
         let max_new_tokens = max_new_tokens.min(MAX_REASONING_TOKENS);
         if ids.len() > self.max_prompt_tokens {
             return Err(JudgeError::TooLong {
@@ -674,7 +695,7 @@ impl Judge {
         let mut generated: Vec<u32> = Vec::new();
         let mut text = String::new();
         for _ in 0..max_new_tokens {
-            let next = greedy(&logits);
+            let next = greedy(&logits, &generated);
             if next == self.eos {
                 break;
             }
@@ -712,11 +733,32 @@ impl Judge {
     }
 }
 
-fn greedy(logits: &[f32]) -> u32 {
+/// Keskar et al.'s (CTRL) repetition penalty: greedy decoding of a 135M model
+/// otherwise loops on one sentence ("2. … 3. … 4. …" with the same words).
+pub const REPETITION_PENALTY: f32 = 1.3;
+
+/// The most likely next token after penalizing tokens already written.
+fn greedy(logits: &[f32], written: &[u32]) -> u32 {
+    let penalized = |i: usize| {
+        let x = logits[i];
+        if !written.contains(&(i as u32)) {
+            x
+        } else if x > 0.0 {
+            x / REPETITION_PENALTY
+        } else {
+            x * REPETITION_PENALTY
+        }
+    };
     let mut best = 0;
-    for (i, &x) in logits.iter().enumerate() {
-        if x > logits[best] {
-            best = i;
+    let mut best_score = penalized(0);
+    for (i, &raw) in logits.iter().enumerate().skip(1) {
+        // cheap test first: a penalty only lowers a score
+        if raw > best_score {
+            let x = penalized(i);
+            if x > best_score {
+                best = i;
+                best_score = x;
+            }
         }
     }
     best as u32
@@ -749,6 +791,15 @@ fn trim_reasoning(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn greedy_penalizes_tokens_already_written() {
+        assert_eq!(greedy(&[1.0, 2.0, 1.8], &[]), 1);
+        // 2.0 / 1.3 = 1.54 < 1.8
+        assert_eq!(greedy(&[1.0, 2.0, 1.8], &[1]), 2);
+        // a negative logit is pushed further down, not up
+        assert_eq!(greedy(&[-1.0, -1.2], &[0]), 1);
+    }
 
     #[test]
     fn ordered_pairs_cover_both_orders() {

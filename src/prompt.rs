@@ -116,12 +116,27 @@ pub fn suffix(layout: Layout, principle: &str, options: Options) -> String {
 /// The chain-of-thought prompt's principle-specific part (same prefix as [`suffix`]):
 /// the model continues after the cue, then [`REASONING_ANSWER_CUE`] asks for the letter.
 pub fn reasoning_suffix(layout: Layout, principle: &str, options: Options) -> String {
-    let body = match layout {
+    reasoning_question(layout, principle, options) + REASONING_CUE
+}
+
+/// [`reasoning_suffix`] without the cue: the end of the question when the question is
+/// asked as a chat turn and the cue opens the answer (see [`CHAT_START`]).
+pub fn reasoning_question(layout: Layout, principle: &str, options: Options) -> String {
+    match layout {
         Layout::Paper => principle_line(principle) + &options_block(options),
         Layout::PrincipleLast => principle_line(principle),
-    };
-    body + REASONING_CUE
+    }
 }
+
+/// Chat-template markers (ChatML). An instruction-tuned model writes its reasoning far
+/// better inside the template it was tuned on than after raw text, so when the
+/// tokenizer has these tokens the reasoning question is a user turn and the
+/// reasoning the assistant's. They are added by id, never parsed from text.
+pub const CHAT_START: &str = "<|im_start|>";
+pub const CHAT_END: &str = "<|im_end|>";
+/// Role names written after [`CHAT_START`].
+pub const CHAT_USER: &str = "user\n";
+pub const CHAT_ASSISTANT: &str = "assistant\n";
 
 #[cfg(test)]
 mod tests {
@@ -167,6 +182,12 @@ mod tests {
         );
         assert!(reasoning_suffix(Layout::Paper, "Be kind.", O)
             .starts_with("Be kind.\nOptions:\n (A) Sure."));
+        for layout in [Layout::Paper, Layout::PrincipleLast] {
+            assert_eq!(
+                reasoning_question(layout, "Be kind.", O) + REASONING_CUE,
+                reasoning_suffix(layout, "Be kind.", O)
+            );
+        }
     }
 
     #[test]

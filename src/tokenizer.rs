@@ -52,6 +52,13 @@ impl TextTokenizer {
         }
     }
 
+    /// The id of a special token by its spelling (e.g. a chat-template marker): how
+    /// the prompt builder adds control tokens, since [`TextTokenizer::encode`] never
+    /// produces them.
+    pub fn special_token(&self, spelling: &str) -> Option<u32> {
+        self.inner.token_to_id(spelling)
+    }
+
     pub fn vocab_size(&self) -> usize {
         self.inner.get_vocab_size(true)
     }

@@ -588,32 +588,58 @@ mod cli {
         ];
         let transcript = conv.transcript();
         let principles = c.principles.clone();
-        let judge = load_judge(cli)?;
+        let mut judge = load_judge(cli)?;
         let t = Instant::now();
         let total_tokens: usize = [&transcript, &responses[0], &responses[1]]
             .iter()
             .map(|s| judge.tokenizer().encode(s).map(|t| t.len()).unwrap_or(0))
             .sum();
         let tok_secs = t.elapsed().as_secs_f64();
+        let input = CheckInput {
+            transcript: &transcript,
+            responses: &responses,
+            principles: &principles,
+        };
+        let timed = |judge: &Judge| -> Res<(f64, usize)> {
+            let t = Instant::now();
+            let r = judge
+                .check(&input, &mut |_, _, _| true)
+                .map_err(|e| e.to_string())?;
+            Ok((t.elapsed().as_secs_f64(), r.tokens_processed))
+        };
         let mut times = Vec::new();
         let mut processed = 0;
         for _ in 0..runs.max(1) {
-            let t = Instant::now();
-            let r = judge
-                .check(
-                    &CheckInput {
-                        transcript: &transcript,
-                        responses: &responses,
-                        principles: &principles,
-                    },
-                    &mut |_, _, _| true,
-                )
-                .map_err(|e| e.to_string())?;
-            times.push(t.elapsed().as_secs_f64());
-            processed = r.tokens_processed;
+            let (secs, tokens) = timed(&judge)?;
+            times.push(secs);
+            processed = tokens;
         }
         times.sort_by(f64::total_cmp);
         let median = times[times.len() / 2];
+        let params = judge.model().architecture();
+        let flops_per_token = 2.0 * approx_params(params) as f64;
+        if judge.scoring() == Scoring::TrainedHead {
+            println!(
+                "fixture: {total_tokens} tokens (conversation + 2 responses), tokenized in {:.1} ms",
+                tok_secs * 1e3
+            );
+            println!(
+                "trained head, {} principles: median {median:.2}s over {} run(s), {processed} tokens processed, {:.1} GFLOP/s",
+                principles.len(),
+                times.len(),
+                flops_per_token * processed as f64 / median / 1e9
+            );
+            judge
+                .set_scoring(Scoring::ZeroShot)
+                .map_err(|e| e.to_string())?;
+            let (zs, zs_tokens) = timed(&judge)?;
+            println!(
+                "zero-shot prompt ({} layout), same run: {zs:.2}s, {zs_tokens} tokens; the trained head is {:.1}x faster",
+                judge.layout.name(),
+                zs / median
+            );
+            return Ok(());
+        }
         // the same work without prefix reuse: every principle and order is a full prompt
         let t = Instant::now();
         for p in principles.iter().take(4) {
@@ -625,8 +651,6 @@ mod cli {
                 .map_err(|e| e.to_string())?;
         }
         let uncached_per_principle = t.elapsed().as_secs_f64() / 4.0;
-        let params = judge.model().architecture();
-        let flops_per_token = 2.0 * approx_params(params) as f64;
         println!(
             "fixture: {} tokens (conversation + 2 responses), tokenized in {:.1} ms",
             total_tokens,
