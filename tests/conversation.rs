@@ -250,3 +250,24 @@ fn huge_inputs_are_refused_quickly() {
         "2 to 6 responses are needed; got 100000"
     );
 }
+
+#[test]
+fn the_injection_suite_pairs_all_split() {
+    // tools/injection_suite.py attacks the last assistant turn of these pairs; every
+    // one must read as a comparison, or an attack file would silently lose pairs
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/injection/pairs.jsonl"),
+    )
+    .unwrap();
+    let mut n = 0;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        split_comparison(
+            v["chosen"].as_str().unwrap(),
+            v["rejected"].as_str().unwrap(),
+        )
+        .unwrap();
+        n += 1;
+    }
+    assert_eq!(n, 60);
+}

@@ -479,7 +479,7 @@ mod cli {
                 ));
             };
             match conversation::split_comparison(chosen, rejected) {
-                Ok(x) => items.push(x),
+                Ok(x) => items.push((i, x)),
                 Err(_) => skipped += 1,
             }
         }
@@ -490,7 +490,9 @@ mod cli {
         let mut per_principle: Vec<Tally> = vec![Tally::default(); principles.len()];
         let mut tokens = 0;
         let mut too_long = 0;
-        for (conv, chosen, rejected) in &items {
+        // per comparison: its line, and P(chosen better) averaged over the principles
+        let mut per_comparison = Vec::with_capacity(items.len());
+        for (line, (conv, chosen, rejected)) in &items {
             let responses = vec![chosen.clone(), rejected.clone()];
             let transcript = conv.transcript();
             let r = judge.check(
@@ -511,6 +513,9 @@ mod cli {
                 Err(e) => return Err(e.to_string()),
             };
             tokens += r.tokens_processed;
+            let mean = r.verdicts.iter().map(|v| v.pairs[0].p_first()).sum::<f64>()
+                / r.verdicts.len() as f64;
+            per_comparison.push(serde_json::json!({"line": line + 1, "p_chosen": mean}));
             for (k, v) in r.verdicts.iter().enumerate() {
                 let p = &v.pairs[0];
                 for t in [&mut overall, &mut per_principle[k]] {
@@ -539,6 +544,7 @@ mod cli {
             "seconds": secs,
             "tokens_per_second": tokens as f64 / secs,
             "comparisons_per_second": (items.len() - too_long) as f64 / secs,
+            "per_comparison": per_comparison,
         });
         if json {
             println!(
