@@ -12,7 +12,7 @@ use thiserror::Error;
 
 use crate::constitution::Principle;
 use crate::head::Head;
-use crate::model::{KvCache, Model, ModelError, ModelFiles};
+use crate::model::{KvCache, Model, ModelError, ModelFiles, PooledLayers};
 use crate::prompt::{self, Layout, Options, OPTION_LETTERS};
 use crate::tokenizer::{TextTokenizer, TokenizerError};
 use crate::verdict::{self, PairJudgement, PrincipleVerdict, Summary};
@@ -469,18 +469,8 @@ impl Judge {
             head.features(&exported, pooled)
                 .expect("the head is loaded only when its layers are exported")
         };
-        let ids = self.tokenizer.encode(&prompt::head(input.transcript))?;
-        let mut tokens = ids.len();
-        let (_, cache) = self.model.forward(&self.model.empty_cache(), &ids)?;
-        let branches = input
-            .responses
-            .iter()
-            .map(|r| self.tokenizer.encode(&prompt::response_turn(r)))
-            .collect::<Result<Vec<_>, _>>()?;
-        tokens += branches.iter().map(Vec::len).sum::<usize>();
-        let projections: Vec<Vec<f32>> = self
-            .model
-            .pooled_hidden(&cache, &branches)?
+        let (pooled, mut tokens) = self.read_responses(input.transcript, input.responses)?;
+        let projections: Vec<Vec<f32>> = pooled
             .iter()
             .map(|layers| head.response_projection(&features(layers)))
             .collect();
@@ -567,7 +557,16 @@ impl Judge {
         &self,
         transcript: &str,
         responses: &[String],
-    ) -> Result<Vec<Vec<Vec<f32>>>, JudgeError> {
+    ) -> Result<Vec<PooledLayers>, JudgeError> {
+        Ok(self.read_responses(transcript, responses)?.0)
+    }
+
+    /// [`Judge::response_features`] and the number of tokens the model ran.
+    fn read_responses(
+        &self,
+        transcript: &str,
+        responses: &[String],
+    ) -> Result<(Vec<PooledLayers>, usize), JudgeError> {
         let head = self.tokenizer.encode(&prompt::head(transcript))?;
         let branches = responses
             .iter()
@@ -585,12 +584,13 @@ impl Judge {
             });
         }
         let (_, cache) = self.model.forward(&self.model.empty_cache(), &head)?;
-        Ok(self.model.pooled_hidden(&cache, &branches)?)
+        let tokens = head.len() + branches.iter().map(Vec::len).sum::<usize>();
+        Ok((self.model.pooled_hidden(&cache, &branches)?, tokens))
     }
 
     /// Each principle's text read after [`prompt::PRINCIPLE_INTRO`], pooled like
     /// [`Judge::response_features`]; all principles run in one pass.
-    pub fn principle_features(&self, texts: &[&str]) -> Result<Vec<Vec<Vec<f32>>>, JudgeError> {
+    pub fn principle_features(&self, texts: &[&str]) -> Result<Vec<PooledLayers>, JudgeError> {
         let intro = self.tokenizer.encode(prompt::PRINCIPLE_INTRO)?;
         let (_, cache) = self.model.forward(&self.model.empty_cache(), &intro)?;
         let branches = texts

@@ -226,6 +226,10 @@ pub struct Model {
     hidden_outputs: Vec<(usize, usize)>,
 }
 
+/// One text's pooled residual streams: `[layer][hidden]`, layers in
+/// [`Model::hidden_layers`] order.
+pub type PooledLayers = Vec<Vec<f32>>;
+
 /// What one pass returns; the hidden rows are copied out only when asked for.
 struct RunOutput {
     logits: Vec<Vec<f32>>,
@@ -368,7 +372,7 @@ impl Model {
         &self,
         cache: &KvCache,
         branches: &[Vec<u32>],
-    ) -> Result<Vec<Vec<Vec<f32>>>, ModelError> {
+    ) -> Result<Vec<PooledLayers>, ModelError> {
         if self.hidden_outputs.is_empty() {
             return Err(ModelError::MissingTensor("hidden.N".into()));
         }

@@ -20,7 +20,7 @@ mod cli {
     use principle_checker::constitution::{Constitution, Principle};
     use principle_checker::conversation::{self, Conversation};
     use principle_checker::judge::{CheckInput, Judge, Scoring};
-    use principle_checker::model::ModelFiles;
+    use principle_checker::model::{ModelFiles, PooledLayers};
     use principle_checker::prompt::Layout;
 
     #[derive(Parser)]
@@ -358,7 +358,7 @@ mod cli {
         let mut data: Vec<f32> = Vec::new();
         let mut rows = Vec::new();
         let mut skipped = Vec::new();
-        let push = |data: &mut Vec<f32>, texts: Vec<Vec<Vec<f32>>>| {
+        let push = |data: &mut Vec<f32>, texts: Vec<PooledLayers>| {
             for t in texts {
                 for l in t {
                     data.extend(l);
