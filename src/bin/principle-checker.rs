@@ -161,10 +161,20 @@ mod cli {
             judge.name,
             t.elapsed().as_secs_f64(),
             match judge.head() {
-                Some(h) if judge.scoring() == Scoring::TrainedHead => format!(
-                    "trained head (layers {:?}, rank {}; figures in BENCHMARKS.md)",
-                    h.layers, h.rank
-                ),
+                Some(h) if judge.scoring() == Scoring::TrainedHead => {
+                    let pct = |data: &str| {
+                        h.metrics[data]["accuracy_mean_over_fitting_principles"]
+                            .as_f64()
+                            .map_or("?".to_string(), |x| format!("{:.1}%", x * 100.0))
+                    };
+                    format!(
+                        "trained head (layers {}-{}; cross-validated accuracy per principle: HH-RLHF {}, AI-risk held-out behaviours {}; table in BENCHMARKS.md)",
+                        h.layers.first().unwrap_or(&0),
+                        h.layers.last().unwrap_or(&0),
+                        pct("hh"),
+                        pct("airisk")
+                    )
+                }
                 _ => format!("zero-shot prompt, {} layout", judge.layout.name()),
             }
         );
