@@ -437,12 +437,14 @@ impl Judge {
                     })
                     .collect();
                 let principle = &input.principles[*k];
-                let v = PrincipleVerdict::new(&principle.id, &principle.group, n, pairs);
-                let go_on = on_verdict(&v, k + 1, total);
-                verdicts.push(v);
-                if !go_on {
-                    return Err(JudgeError::Cancelled);
-                }
+                report_verdict(
+                    &mut verdicts,
+                    principle,
+                    n,
+                    pairs,
+                    (k + 1, total),
+                    on_verdict,
+                )?;
             }
         }
         Ok(CheckResult::new(
@@ -494,12 +496,14 @@ impl Judge {
                     }
                 })
                 .collect();
-            let v = PrincipleVerdict::new(&principle.id, &principle.group, n, pairs);
-            let go_on = on_verdict(&v, k + 1, total);
-            verdicts.push(v);
-            if !go_on {
-                return Err(JudgeError::Cancelled);
-            }
+            report_verdict(
+                &mut verdicts,
+                principle,
+                n,
+                pairs,
+                (k + 1, total),
+                on_verdict,
+            )?;
         }
         Ok(CheckResult::new(
             Scoring::TrainedHead,
@@ -730,6 +734,26 @@ impl Judge {
             p_first: verdict::clamp_after_reasoning(p),
             text,
         })
+    }
+}
+
+/// Records one principle's verdict and streams it; `Err(Cancelled)` when the consumer
+/// asks to stop (what it has already received is what a cancelled run keeps).
+fn report_verdict(
+    verdicts: &mut Vec<PrincipleVerdict>,
+    principle: &Principle,
+    n: usize,
+    pairs: Vec<PairJudgement>,
+    (done, total): (usize, usize),
+    on_verdict: &mut OnVerdict,
+) -> Result<(), JudgeError> {
+    let v = PrincipleVerdict::new(&principle.id, &principle.group, n, pairs);
+    let go_on = on_verdict(&v, done, total);
+    verdicts.push(v);
+    if go_on {
+        Ok(())
+    } else {
+        Err(JudgeError::Cancelled)
     }
 }
 
