@@ -2,8 +2,10 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
+mod faults;
 
-use principle_checker::model::{Model, ModelError, ModelFiles, MODEL_FILE};
+use principle_checker::judge::Judge;
+use principle_checker::model::{Model, ModelError, ModelFiles, MODEL_FILE, TOKENIZER_FILE};
 use principle_checker::tokenizer::TextTokenizer;
 
 fn reference() -> (String, Vec<u32>, Vec<f32>) {
@@ -122,6 +124,62 @@ fn a_bit_flip_is_reported_and_an_unverified_corrupt_model_fails_cleanly() {
         err.to_string()
             .starts_with("the model file could not be loaded as an ONNX decoder"),
         "{err}"
+    );
+}
+
+#[test]
+fn a_wrong_checksum_in_the_manifest_is_reported() {
+    let dir = common::model_dir();
+    let manifest = std::fs::read(dir.join("manifest.json")).unwrap();
+    let manifest = faults::manifest_with_wrong_checksum(&manifest, TOKENIZER_FILE);
+    let err = ModelFiles::from_bytes(
+        &manifest,
+        std::fs::read(dir.join(MODEL_FILE)).unwrap(),
+        std::fs::read(dir.join(TOKENIZER_FILE)).unwrap(),
+    )
+    .err()
+    .expect("must fail");
+    assert!(matches!(err, ModelError::ChecksumMismatch { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("tokenizer.json does not match its checksum (sha256 71301e59"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_model_without_a_kv_cache_is_refused_by_name() {
+    let files = common::files();
+    let err = Model::load(&files.manifest, faults::NO_KV_CACHE_ONNX)
+        .err()
+        .expect("must fail");
+    assert_eq!(
+        err.to_string(),
+        "the model has no \"past_key_values.0.key\" input or output: it was not exported \
+         with a KV cache by tools/convert_gguf.py"
+    );
+}
+
+#[test]
+fn a_tokenizer_of_another_model_is_refused() {
+    let dir = common::model_dir();
+    let tokenizer =
+        faults::tokenizer_with_extra_token(&std::fs::read(dir.join(TOKENIZER_FILE)).unwrap());
+    let manifest = faults::manifest_vouching_for(
+        &std::fs::read(dir.join("manifest.json")).unwrap(),
+        TOKENIZER_FILE,
+        &tokenizer,
+    );
+    let files = ModelFiles::from_bytes(
+        &manifest,
+        std::fs::read(dir.join(MODEL_FILE)).unwrap(),
+        tokenizer,
+    )
+    .expect("the manifest vouches for both files");
+    let err = Judge::new(&files).err().expect("must fail");
+    assert_eq!(
+        err.to_string(),
+        "the tokenizer has 49153 tokens but the model has 49152: they belong to different models"
     );
 }
 

@@ -13,6 +13,8 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+mod faults;
+
 async fn fetch(name: &str) -> Vec<u8> {
     let Some(base) = option_env!("PRINCIPLE_CHECKER_MODEL_URL") else {
         panic!("build the wasm tests with PRINCIPLE_CHECKER_MODEL_URL set (scripts/test.sh does)")
@@ -111,19 +113,60 @@ async fn real_model_scores_one_principle_in_the_browser() {
     );
 }
 
-#[wasm_bindgen_test]
-async fn a_corrupt_model_is_a_readable_error() {
-    let manifest = fetch("manifest.json").await;
-    let tokenizer = fetch("tokenizer.json").await;
-    let err = WasmJudge::new(&manifest, b"not a model".to_vec(), tokenizer)
+/// The message a failed `WasmJudge::new` gives the page.
+fn load_error(manifest: &[u8], onnx: Vec<u8>, tokenizer: Vec<u8>) -> String {
+    let err = WasmJudge::new(manifest, onnx, tokenizer)
         .err()
         .expect("must fail");
-    let msg = js_sys::Error::from(JsValue::from(err))
+    js_sys::Error::from(JsValue::from(err))
         .message()
         .as_string()
-        .unwrap();
+        .unwrap()
+}
+
+/// Each fault of a model folder gives its own readable error in the browser (the same
+/// as natively, tests/model.rs), never a panic.
+#[wasm_bindgen_test]
+async fn each_model_fault_is_a_readable_error() {
+    let manifest = fetch("manifest.json").await;
+    let tokenizer = fetch("tokenizer.json").await;
+    let mut onnx = fetch("model.onnx").await;
+
+    let msg = load_error(&manifest, b"not a model".to_vec(), tokenizer.clone());
     assert!(
         msg.contains("model.onnx is 11 bytes but the manifest says"),
+        "{msg}"
+    );
+
+    let mid = onnx.len() / 2;
+    onnx[mid] ^= 0x10;
+    let msg = load_error(&manifest, onnx.clone(), tokenizer.clone());
+    assert!(
+        msg.starts_with("model.onnx does not match its checksum"),
+        "{msg}"
+    );
+    onnx[mid] ^= 0x10;
+
+    let wrong = faults::manifest_with_wrong_checksum(&manifest, "tokenizer.json");
+    let msg = load_error(&wrong, onnx.clone(), tokenizer.clone());
+    assert!(
+        msg.starts_with("tokenizer.json does not match its checksum"),
+        "{msg}"
+    );
+
+    let other = faults::tokenizer_with_extra_token(&tokenizer);
+    let vouched = faults::manifest_vouching_for(&manifest, "tokenizer.json", &other);
+    let msg = load_error(&vouched, onnx, other);
+    assert_eq!(
+        msg,
+        "the tokenizer has 49153 tokens but the model has 49152: they belong to different models"
+    );
+
+    let no_kv = faults::NO_KV_CACHE_ONNX.to_vec();
+    let vouched = faults::manifest_vouching_for(&manifest, "model.onnx", &no_kv);
+    let msg = load_error(&vouched, no_kv, tokenizer);
+    assert!(
+        msg.starts_with("the model has no \"past_key_values.0.key\" input or output"),
         "{msg}"
     );
 }
