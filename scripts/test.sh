@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test: formatting, lints, unit and integration tests on the real model
-# natively, the wasm tests in headless Chromium, and the page's end-to-end tests
-# (Playwright driving /usr/bin/chromium). Prints how long each stage took.
+# natively, the wasm tests in headless Chromium, and the end-to-end tests of the page
+# and of the browser extension (Playwright driving /usr/bin/chromium). Prints how long
+# each stage took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -16,6 +17,7 @@ t=$SECONDS; stage "clippy (wasm32)"; cargo clippy --release --target wasm32-unkn
 t=$SECONDS; stage "native tests"; cargo test --release; took "native tests" $t
 
 t=$SECONDS; stage "browser package (pkg/)"; bash scripts/build-wasm.sh; took "wasm package" $t
+t=$SECONDS; stage "browser extension (dist/)"; bash scripts/build-extension.sh; took "extension build" $t
 
 t=$SECONDS; stage "wasm tests in headless Chromium"
 MODEL_DIR="${PRINCIPLE_CHECKER_MODEL:-$PWD/models/smollm2-135m-instruct}"

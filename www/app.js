@@ -68,12 +68,12 @@ function onEngine(m) {
       S.engineReady = true;
       S.model = m;
       const secs = ((performance.now() - S.engineStarted) / 1000).toFixed(1);
-      $("#model-text").textContent = `Model ready: ${m.name} (${m.cached ? "model cached" : "downloaded, verified and cached"}; started in ${secs} s).`;
+      $("#model-text").textContent = `Model ready: ${m.name} (${m.bundled ? "read from the extension and verified" : m.cached ? "model cached" : "downloaded, verified and cached"}; started in ${secs} s).`;
       show($("#model-progress"), false);
       $("#model-bytes").textContent = "";
       if (m.warning) modelError(m.warning, "", true);
-      fill($("#about-model"), `${m.manifest.name} (Hugging Face), licence ${m.manifest.license}, weights downloaded as ${m.manifest.converter?.weights ?? "?"}, expanded to f32 at load and run by tract as WebAssembly`);
-      $("#about-size").textContent = `${fmtBytes(m.manifest.bytes)} download once, then cached in this browser`;
+      fill($("#about-model"), `${m.manifest.name} (Hugging Face), licence ${m.manifest.license}, weights ${m.bundled ? "shipped" : "downloaded"} as ${m.manifest.converter?.weights ?? "?"}, expanded to f32 at load and run by tract as WebAssembly`);
+      $("#about-size").textContent = m.bundled ? `${fmtBytes(m.manifest.bytes)} inside the extension; nothing is downloaded` : `${fmtBytes(m.manifest.bytes)} download once, then cached in this browser`;
       showJudge(m.head);
       S.loadingAfterCancel = false;
       setState("ready");
@@ -101,7 +101,9 @@ function onEngine(m) {
 
 function onProgress(m) {
   const bar = $("#model-progress");
-  if (m.phase === PHASE.DOWNLOAD && !m.cached) {
+  if (m.phase === PHASE.DOWNLOAD && m.bundled) {
+    $("#model-text").textContent = `Reading the model from the extension: ${m.total ? pct(m.loaded / m.total) : ""}`;
+  } else if (m.phase === PHASE.DOWNLOAD && !m.cached) {
     show(bar);
     bar.max = m.total || 1;
     bar.value = m.loaded;
@@ -215,13 +217,27 @@ function removeResponse(i) {
   saveInputs();
 }
 
-function setInputs(conversation, responses) {
+export function setInputs(conversation, responses) {
   $("#conversation").value = conversation;
   const r = responses.slice(0, MAX_RESPONSES);
   while (r.length < MIN_RESPONSES) r.push("");
   renderResponses(r);
   showTurns();
   saveInputs();
+}
+
+/** Puts `text` in the first empty response, else in a new one; returns its index, or -1 when all 6 are taken. */
+export function addResponse(text) {
+  const v = responseAreas().map((t) => t.value);
+  let i = v.findIndex((x) => !x.trim());
+  if (i < 0) {
+    if (v.length >= MAX_RESPONSES) return -1;
+    i = v.length;
+  }
+  v[i] = text;
+  renderResponses(v);
+  saveInputs();
+  return i;
 }
 
 function saveInputs() {
@@ -450,7 +466,7 @@ function cancel() {
     S.reason = null;
   }
   S.loadingAfterCancel = true;
-  $("#model-text").textContent = "Restarting the engine (the model comes from this browser's cache)…";
+  $("#model-text").textContent = `Restarting the engine (the model comes from ${S.model && S.model.bundled ? "the extension" : "this browser's cache"})…`;
   startEngine();
 }
 
@@ -782,7 +798,8 @@ async function main() {
   renderPrinciples();
   startEngine();
   await readShared();
-  if ("serviceWorker" in navigator && window.isSecureContext) {
+  // (not in the browser extension: its files are installed, and it has no sw.js)
+  if ("serviceWorker" in navigator && window.isSecureContext && /^https?:$/.test(location.protocol)) {
     navigator.serviceWorker.register("./sw.js").catch((e) => console.warn("service worker not registered:", e.message));
   }
 }

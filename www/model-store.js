@@ -1,6 +1,8 @@
 // Model files: download with progress, verify against the manifest's sha256, keep in
 // the Cache API. Runs inside the engine worker (fetch, caches and crypto.subtle all
 // exist there). The wasm engine verifies the checksums again before loading.
+// A model bundled with the code (the browser extension's chrome-extension:// files)
+// is read and verified on every start, never cached: see isBundled().
 
 export const MODEL_CACHE = "principle-checker-model-v1";
 const FILES = ["model.onnx", "tokenizer.json"];
@@ -23,6 +25,15 @@ function isQuotaError(e) {
 async function sha256Hex(bytes) {
   const digest = await crypto.subtle.digest("SHA-256", bytes);
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * True when the model is not served over http(s) but shipped with the code, as in the
+ * browser extension. The Cache API stores only http(s) requests, and such files are
+ * already on disk, so they are read where they are (and verified) every time.
+ */
+export function isBundled(base) {
+  return !/^https?:$/.test(new URL(base).protocol);
 }
 
 async function openCache() {
@@ -112,11 +123,12 @@ async function download(url, expectBytes, onChunk) {
 }
 
 /**
- * Returns {manifest, manifestBytes, files: {name: Uint8Array}, cached, warning}.
+ * Returns {manifest, manifestBytes, files: {name: Uint8Array}, cached, bundled, warning}.
  * onProgress({phase, loaded, total, file, cached}) is called as work proceeds.
  */
 export async function loadModel(base, onProgress) {
-  const cache = await openCache();
+  const bundled = isBundled(base);
+  const cache = bundled ? null : await openCache();
   const { url: manifestUrl, bytes: manifestBytes, manifest } = await readManifest(base, cache);
   const entries = FILES.map((name) => ({
     name,
@@ -184,8 +196,8 @@ export async function loadModel(base, onProgress) {
       if (isQuotaError(err)) warning = "The browser's storage is full; the model manifest could not be cached. Free disk space, then reload.";
     }
   }
-  if (!cache) warning = "This browser gives the page no Cache API storage (private mode or storage disabled), so the model is downloaded on every visit.";
-  return { manifest, manifestBytes, files, cached, warning };
+  if (!cache && !bundled) warning = "This browser gives the page no Cache API storage (private mode or storage disabled), so the model is downloaded on every visit.";
+  return { manifest, manifestBytes, files, cached, bundled, warning };
 }
 
 export function manifestSize(manifest) {

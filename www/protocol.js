@@ -13,9 +13,9 @@ export const TO_WORKER = Object.freeze({
 // worker -> page
 export const FROM_WORKER = Object.freeze({
   WASM_READY: "wasm-ready", // {type, defaultConstitution}     engine code loaded (no model yet)
-  PROGRESS: "progress",     // {type, phase, loaded, total, file, cached}
+  PROGRESS: "progress",     // {type, phase, loaded, total, file, cached, bundled}
   STORAGE: "storage",       // {type, usage, quota, persisted}
-  READY: "ready",           // {type, name, scoring, head, cached, ms}  model loaded, judge usable
+  READY: "ready",           // {type, name, scoring, head, cached, bundled, ms}  model loaded, judge usable
   VERDICT: "verdict",       // {type, id, verdict, done, total}
   RESULT: "result",         // {type, id, result, ms}
   TEXT: "text",             // {type, id, piece}               one reasoning piece
@@ -28,7 +28,7 @@ export const FROM_WORKER = Object.freeze({
 export const PHASE = Object.freeze({
   WASM: "wasm",         // compiling the engine
   MANIFEST: "manifest", // reading the model manifest
-  DOWNLOAD: "download", // fetching model bytes (loaded/total)
+  DOWNLOAD: "download", // fetching model bytes (loaded/total); read from the extension when bundled
   VERIFY: "verify",     // sha256 of the downloaded files
   STORE: "store",       // writing to the Cache API
   INIT: "init",         // building the tract plan (blocks the worker for a few seconds)

@@ -5,7 +5,7 @@
 
 import init, { WasmJudge, defaultConstitution, validateConstitution } from "./pkg/principle_checker.js";
 import { TO_WORKER, FROM_WORKER, PHASE } from "./protocol.js";
-import { loadModel, ModelError } from "./model-store.js";
+import { loadModel, isBundled, ModelError } from "./model-store.js";
 
 const started = performance.now();
 const post = (m) => self.postMessage(m);
@@ -26,7 +26,8 @@ const wasm = init()
 async function load(msg) {
   await wasm;
   const base = new URL(msg.modelBase, self.location.href).href;
-  const m = await loadModel(base, (p) => post({ type: FROM_WORKER.PROGRESS, ...p }));
+  const bundled = isBundled(base);
+  const m = await loadModel(base, (p) => post({ type: FROM_WORKER.PROGRESS, ...p, bundled }));
   if (navigator.storage && navigator.storage.estimate) {
     try {
       const { usage, quota } = await navigator.storage.estimate();
@@ -35,7 +36,7 @@ async function load(msg) {
       /* not essential */
     }
   }
-  post({ type: FROM_WORKER.PROGRESS, phase: PHASE.INIT, loaded: 0, total: 0, file: "", cached: m.cached });
+  post({ type: FROM_WORKER.PROGRESS, phase: PHASE.INIT, loaded: 0, total: 0, file: "", cached: m.cached, bundled });
   judge = new WasmJudge(m.manifestBytes, m.files["model.onnx"], m.files["tokenizer.json"]);
   post({
     type: FROM_WORKER.READY,
@@ -43,6 +44,7 @@ async function load(msg) {
     scoring: judge.scoring,
     head: judge.headInfo(),
     cached: m.cached,
+    bundled,
     warning: m.warning,
     manifest: { name: m.manifest.name, license: m.manifest.license, source: m.manifest.source, weights: m.manifest.converter && m.manifest.converter.weights, bytes: m.manifest.files["model.onnx"].bytes + m.manifest.files["tokenizer.json"].bytes },
     ms: performance.now() - started,
