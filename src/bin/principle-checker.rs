@@ -98,7 +98,9 @@ mod cli {
             #[arg(long, default_value = "0/1")]
             shard: String,
         },
-        /// Time the standard check: the fixture conversation, two responses, all principles, both orders.
+        /// Time the standard check: the fixture conversation, its responses (response-*.txt,
+        /// two in the standard fixture, six in tests/fixtures/six), all principles, both
+        /// orders; prints resident memory after every run (growth across runs is a leak).
         Bench {
             #[arg(long, default_value = "tests/fixtures/standard")]
             fixture: PathBuf,
@@ -598,16 +600,14 @@ mod cli {
     fn bench(cli: &Cli, c: &Constitution, fixture: &Path, runs: usize) -> Res<()> {
         let conv = Conversation::parse(&read_text(&fixture.join("conversation.txt"))?)
             .map_err(|e| e.to_string())?;
-        let responses = vec![
-            read_text(&fixture.join("response-1.txt"))?,
-            read_text(&fixture.join("response-2.txt"))?,
-        ];
+        let responses = fixture_responses(fixture)?;
         let transcript = conv.transcript();
         let principles = c.principles.clone();
         let mut judge = load_judge(cli)?;
+        let after_load = memory_mb();
         let t = Instant::now();
-        let total_tokens: usize = [&transcript, &responses[0], &responses[1]]
-            .iter()
+        let total_tokens: usize = std::iter::once(&transcript)
+            .chain(&responses)
             .map(|s| judge.tokenizer().encode(s).map(|t| t.len()).unwrap_or(0))
             .sum();
         let tok_secs = t.elapsed().as_secs_f64();
@@ -625,18 +625,28 @@ mod cli {
         };
         let mut times = Vec::new();
         let mut processed = 0;
+        let mut resident = Vec::new();
         for _ in 0..runs.max(1) {
             let (secs, tokens) = timed(&judge)?;
             times.push(secs);
             processed = tokens;
+            resident.extend(memory_mb().map(|m| m.0));
+        }
+        if let (Some((load_rss, _)), Some((_, peak))) = (after_load, memory_mb()) {
+            let each: Vec<String> = resident.iter().map(|m| format!("{m:.0}")).collect();
+            println!(
+                "memory: resident {load_rss:.0} MB after load; after each check {} MB; peak {peak:.0} MB",
+                each.join(", ")
+            );
         }
         times.sort_by(f64::total_cmp);
         let median = times[times.len() / 2];
         let params = judge.model().architecture();
         let flops_per_token = 2.0 * approx_params(params) as f64;
+        let n = responses.len();
         if judge.scoring() == Scoring::TrainedHead {
             println!(
-                "fixture: {total_tokens} tokens (conversation + 2 responses), tokenized in {:.1} ms",
+                "fixture: {total_tokens} tokens (conversation + {n} responses), tokenized in {:.1} ms",
                 tok_secs * 1e3
             );
             println!(
@@ -645,6 +655,11 @@ mod cli {
                 times.len(),
                 flops_per_token * processed as f64 / median / 1e9
             );
+            if n > 2 {
+                // zero-shot scores every ordered pair separately: minutes for six responses
+                println!("zero-shot comparison: run with the two-response fixture");
+                return Ok(());
+            }
             judge
                 .set_scoring(Scoring::ZeroShot)
                 .map_err(|e| e.to_string())?;
@@ -668,8 +683,7 @@ mod cli {
         }
         let uncached_per_principle = t.elapsed().as_secs_f64() / 4.0;
         println!(
-            "fixture: {} tokens (conversation + 2 responses), tokenized in {:.1} ms",
-            total_tokens,
+            "fixture: {total_tokens} tokens (conversation + {n} responses), tokenized in {:.1} ms",
             tok_secs * 1e3
         );
         println!(
@@ -693,6 +707,34 @@ mod cli {
         uncached_per_principle * principles.len() as f64 / median
     );
         Ok(())
+    }
+
+    /// The fixture's response-1.txt, response-2.txt, … in order.
+    fn fixture_responses(fixture: &Path) -> Res<Vec<String>> {
+        let mut responses = Vec::new();
+        while let Ok(text) =
+            std::fs::read_to_string(fixture.join(format!("response-{}.txt", responses.len() + 1)))
+        {
+            responses.push(text);
+        }
+        if responses.len() < 2 {
+            return Err(format!(
+                "{}: a fixture needs response-1.txt and response-2.txt",
+                fixture.display()
+            ));
+        }
+        Ok(responses)
+    }
+
+    /// (resident, peak resident) in MB, from /proc/self/status; None off Linux.
+    fn memory_mb() -> Option<(f64, f64)> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let field = |name: &str| -> Option<f64> {
+            let line = status.lines().find(|l| l.starts_with(name))?;
+            let kb: f64 = line[name.len()..].trim().trim_end_matches("kB").trim().parse().ok()?;
+            Some(kb / 1024.0)
+        };
+        Some((field("VmRSS:")?, field("VmHWM:")?))
     }
 
     /// Non-embedding parameters: the work per token (the embedding is a lookup).
