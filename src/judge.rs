@@ -14,6 +14,7 @@ use crate::constitution::Principle;
 use crate::head::Head;
 use crate::model::{KvCache, Model, ModelError, ModelFiles, PooledLayers};
 use crate::prompt::{self, Layout, Options, OPTION_LETTERS};
+use crate::repeats;
 use crate::tokenizer::{TextTokenizer, TokenizerError};
 use crate::verdict::{self, PairJudgement, PrincipleVerdict, Summary};
 
@@ -100,6 +101,10 @@ pub struct CheckResult {
     pub ranking: Vec<usize>,
     /// Tokens the model processed, prefixes and suffixes together.
     pub tokens_processed: usize,
+    /// Per response, sentences not read because the same sentence came more than
+    /// twice ([`crate::repeats`]); all zero for ordinary text.
+    #[serde(default)]
+    pub repeats_ignored: Vec<usize>,
 }
 
 impl CheckResult {
@@ -134,6 +139,7 @@ impl CheckResult {
             groups,
             verdicts,
             tokens_processed: tokens,
+            repeats_ignored: vec![0; responses],
         }
     }
 }
@@ -313,7 +319,32 @@ impl Judge {
 
     /// Judges every pair of responses under every principle, in both orders, calling
     /// `on_verdict` as each principle finishes (so a page can stream results).
+    ///
+    /// Each response is read with verbatim repeats of a sentence collapsed
+    /// ([`crate::repeats`]); the result says how many sentences that left out.
     pub fn check(
+        &self,
+        input: &CheckInput,
+        on_verdict: &mut OnVerdict,
+    ) -> Result<CheckResult, JudgeError> {
+        let (responses, ignored): (Vec<String>, Vec<usize>) = input
+            .responses
+            .iter()
+            .map(|r| {
+                let (text, n) = repeats::collapse(r);
+                (text.into_owned(), n)
+            })
+            .unzip();
+        let read = CheckInput {
+            responses: &responses,
+            ..*input
+        };
+        let mut result = self.check_as_read(&read, on_verdict)?;
+        result.repeats_ignored = ignored;
+        Ok(result)
+    }
+
+    fn check_as_read(
         &self,
         input: &CheckInput,
         on_verdict: &mut OnVerdict,
@@ -562,7 +593,12 @@ impl Judge {
         transcript: &str,
         responses: &[String],
     ) -> Result<Vec<PooledLayers>, JudgeError> {
-        Ok(self.read_responses(transcript, responses)?.0)
+        // read as a check reads them, so a head learns from what it will be shown
+        let responses: Vec<String> = responses
+            .iter()
+            .map(|r| repeats::collapse(r).0.into_owned())
+            .collect();
+        Ok(self.read_responses(transcript, &responses)?.0)
     }
 
     /// [`Judge::response_features`] and the number of tokens the model ran.

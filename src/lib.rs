@@ -11,6 +11,7 @@ pub mod head;
 pub mod judge;
 pub mod model;
 pub mod prompt;
+pub mod repeats;
 pub mod tokenizer;
 pub mod verdict;
 #[cfg(target_arch = "wasm32")]

@@ -271,3 +271,31 @@ fn the_injection_suite_pairs_all_split() {
     }
     assert_eq!(n, 60);
 }
+
+/// The repetition defence (`repeats::collapse`) must leave ordinary responses alone:
+/// on the dev file it may touch only the rare response that repeats a sentence of
+/// three or more words three times, so the dev accuracy cannot move.
+#[test]
+fn the_repetition_defence_leaves_ordinary_responses_alone() {
+    let Some(pairs) = dev_pairs() else { return };
+    let mut changed = Vec::new();
+    let mut total = 0;
+    for (i, pair) in pairs.iter().enumerate() {
+        let Ok((_, chosen, rejected)) = split_comparison(&pair.chosen, &pair.rejected) else {
+            continue;
+        };
+        for r in [chosen, rejected] {
+            total += 1;
+            let (text, n) = principle_checker::repeats::collapse(&r);
+            if n > 0 {
+                assert!(text.len() < r.len());
+                changed.push((i + 1, n));
+            }
+        }
+    }
+    eprintln!(
+        "repetition defence: {} of {total} dev responses changed: {changed:?}",
+        changed.len()
+    );
+    assert!(changed.len() * 200 <= total, "{changed:?}");
+}

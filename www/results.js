@@ -62,6 +62,18 @@ export function prefBar(preference, chosen) {
  * Renders everything into the results section.
  * ctx: {result, principles: Map id→{text, group}, groupNames: Map, n, responses, state, onReason(id)}
  */
+/** Says which responses repeated a sentence so often that the judge read it only twice. */
+function repeatsNote(ignored) {
+  const which = ignored.map((n, i) => [n, i]).filter(([n]) => n > 0);
+  if (!which.length) return "";
+  return h(
+    "p",
+    { class: "muted", id: "repeats-note" },
+    which.map(([n, i]) => `${label(i)} repeats a sentence more than twice: ${n} of the copies ${n === 1 ? "was" : "were"} not read. `),
+    "The judge reads each sentence at most twice, so padding a response with one sentence cannot buy a verdict.",
+  );
+}
+
 export function renderResults(ctx) {
   const { result, principles, groupNames, n } = ctx;
   const o = result.overall;
@@ -77,6 +89,7 @@ export function renderResults(ctx) {
           h("p", { class: "big" }, `${label(o.chosen)} is preferred by ${o.principles - o.dissenting.length} of ${o.principles} principles`, ` (mean preference ${pct(o.preference[o.chosen])}).`),
           prefBar(o.preference, o.chosen),
           h("p", { class: "muted" }, `${o.position_sensitive} of ${o.principles} verdicts change when the order of the responses is swapped.`, o.position_sensitive > o.principles / 3 ? " That is a lot: the judge is often guided by position rather than content." : ""),
+          repeatsNote(result.repeats_ignored || []),
         )
       : "",
   );
