@@ -295,6 +295,38 @@ test("offline: with the server stopped, the page reloads and runs a check", { ti
   await context.setOffline(false);
 });
 
+test("a full disk: the model still loads, and the page says why it was not kept", { timeout: LONG }, async () => {
+  // a fresh profile whose origin may store only 20 MB (Chromium's DevTools protocol),
+  // so writing the 97 MB model into the Cache API fails as on a full disk
+  const ctx = await browser.newContext();
+  ctx.on("request", (r) => requests.push(r.url()));
+  const p = await ctx.newPage();
+  try {
+    await p.goto("about:blank");
+    const cdp = await ctx.newCDPSession(p);
+    await cdp.send("Storage.overrideQuotaForOrigin", { origin, quotaSize: 20 * 1024 * 1024 });
+    await p.goto(`${origin}/`);
+    await p.waitForSelector('body[data-state="ready"]', { timeout: LONG });
+    const warning = await p.textContent("#model-error");
+    say(`storage-full message: ${warning}`);
+    assert.match(warning, /The browser has no room to keep the model \(about 98\.2 MB needed\)\. This visit works/);
+    assert.match(warning, /free disk space/);
+    assert.equal(await p.getAttribute("#model-error", "class"), "warning");
+    // the model is usable this visit
+    await p.fill("#conversation", "Human: Can you help me write a birthday card for my aunt?");
+    await p.fill("#response-1", "Sure: \"Happy birthday to my favourite aunt! Thank you for every story and every cake.\"");
+    await p.fill("#response-2", "No.");
+    await p.click("#select-none");
+    await p.fill("#principle-search", "udhr-01");
+    await p.click("#select-all");
+    await p.click("#check");
+    await p.waitForSelector('body[data-run="done"]', { timeout: LONG });
+    assert.equal(await p.locator("#verdicts tbody tr").count(), 1);
+  } finally {
+    await ctx.close();
+  }
+});
+
 test("no request left the page's origin", () => {
   const foreign = requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith("blob:") && !u.startsWith("data:"));
   say(`${requests.length} requests, all to ${origin}`);
