@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""How far a linear read-out of the frozen model goes (BENCHMARKS.md, "What limits a
+head on frozen features"): a logistic probe on one layer's pooled state at a time, and
+the AI-risk probe trained on fewer comparisons per behaviour file. Same folds, probe
+and seed as tools/train_judge.py; reads the features scripts/train-judge.sh wrote.
+
+    python tools/probe_sweep.py target/judge [--layers 0,4,8,12,16,20,24,28]
+"""
+import argparse
+import json
+import os
+
+import numpy as np
+
+import train_judge as T
+
+
+def cross_validated(d, fold, l2, keep=None):
+    p = np.zeros(len(d))
+    for f in range(5):
+        train = fold != f if keep is None else (fold != f) & keep
+        p[fold == f] = T.logistic_probe(d[train], d[fold == f], l2)
+    return float((p > 0.5).mean())
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("features")
+    ap.add_argument("--layers", default="0,4,8,12,16,20,24,28")
+    ap.add_argument("--per-behaviour", default="50,100,150,200")
+    args = ap.parse_args()
+    meta, _, hh, _ = T.load_sharded(args.features, "hh")
+    _, ai_rows, ai, _ = T.load_sharded(args.features, "airisk")
+    behaviours = [json.loads(l)["behaviour"] for l in open(os.path.join(args.features, "airisk.jsonl"))]
+    beh = np.array([behaviours[r] for r in ai_rows])
+    hh_fold = np.random.default_rng(T.SEED).permutation(len(hh)) % 5
+    ai_fold = np.array([next(f for f, b in enumerate(T.BEHAVIOUR_FOLDS) if x in b) for x in beh])
+    diff = lambda x, layers: x[:, 0, layers].mean(1) - x[:, 1, layers].mean(1)
+    for layer in (int(x) for x in args.layers.split(",")):
+        i = meta["layers"].index(layer)
+        print(f"layer {layer}: HH {cross_validated(diff(hh, [i]), hh_fold, 0.3):.3f}  "
+              f"AI-risk {cross_validated(diff(ai, [i]), ai_fold, 0.01):.3f}", flush=True)
+    band = [meta["layers"].index(l) for l in range(16, 25)]
+    d_ai = diff(ai, band)
+    rng = np.random.default_rng(1)
+    for per in (int(x) for x in args.per_behaviour.split(",")):
+        accs = []
+        for _ in range(2):
+            keep = np.zeros(len(d_ai), bool)
+            for b in sorted(set(beh)):
+                keep[rng.choice(np.flatnonzero(beh == b), per, replace=False)] = True
+            accs.append(cross_validated(d_ai, ai_fold, 0.01, keep))
+        print(f"AI-risk probe (layers 16-24) trained on {per} per behaviour file: "
+              f"{' / '.join(f'{a:.3f}' for a in accs)}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
