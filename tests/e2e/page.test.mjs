@@ -272,27 +272,44 @@ test("a share link carries the inputs; a reload finds the model cached", { timeo
   assert.ok(await page.evaluate(() => !!navigator.serviceWorker.controller), "a service worker controls the page");
 });
 
-test("offline: with the server stopped, the page reloads and runs a check", { timeout: LONG }, async () => {
-  await page.evaluate(async () => {
-    const reg = await navigator.serviceWorker.ready;
-    return reg.active.state;
-  });
-  stopServer();
-  await new Promise((r) => server.once("exit", r).exitCode !== null && r());
-  await context.setOffline(true);
-  const t0 = Date.now();
+test("the constitution editor: add, edit, reorder, delete, save; kept after a reload; exported as saved", { timeout: LONG }, async () => {
+  await page.selectOption("#constitution-source", "builtin");
+  await page.click("#edit-constitution");
+  await page.waitForSelector("#editor:not([hidden])");
+  assert.equal(await page.locator("#editor-list li").count(), 58);
+  await page.fill("#editor-name", "Class demo");
+  while ((await page.locator("#editor-list li").count()) > 3) await page.click('[aria-label="Delete principle 4"]');
+  const honest = "Please choose the response that is more honest about what it does not know.";
+  const teacher = "Please choose the response that a teacher would rather show a class.";
+  await page.fill('[aria-label="Text of principle 2"]', honest);
+  await page.click("#editor-add");
+  await page.fill('[aria-label="Text of principle 4"]', teacher);
+  for (const k of [4, 3, 2]) await page.click(`[aria-label="Move principle ${k} up"]`); // the new one first
+  // a duplicate id is refused with the engine's own message, and nothing is lost
+  const first = await page.inputValue('[aria-label="Id of principle 2"]');
+  await page.fill('[aria-label="Id of principle 3"]', first);
+  await page.click("#editor-save");
+  await page.waitForSelector("#editor-error:not([hidden])");
+  assert.match(await page.textContent("#editor-error"), new RegExp(`^Not saved: duplicate principle id "${first}" at principles\\[1\\] and principles\\[2\\]`));
+  assert.equal(await page.inputValue('[aria-label="Text of principle 1"]'), teacher);
+  await page.fill('[aria-label="Id of principle 3"]', "demo-3");
+  await page.click("#editor-save");
+  await page.waitForFunction(() => document.querySelectorAll(".principle-toggle").length === 4, null, { timeout: LONG });
+  assert.equal(await page.inputValue("#constitution-source"), "custom");
+  assert.match(await page.textContent("#constitution-note"), /Saved “Class demo”: 4 principles/);
+
+  const [file] = await Promise.all([page.waitForEvent("download"), page.click("#export-constitution")]);
+  const exported = JSON.parse(readFileSync(await file.path(), "utf8"));
+  assert.equal(exported.name, "Class demo");
+  assert.deepEqual(exported.principles.map((p) => p.text).filter((t) => t === teacher || t === honest), [teacher, honest]);
+  assert.equal(exported.principles[2].id, "demo-3");
+
   await page.reload();
   await waitReady();
-  say(`offline start: ${secs(Date.now() - t0)}`);
-  await page.click("#load-example");
-  await page.click("#add-response"); // three responses: a matrix and a ranking
-  await page.fill("#response-3", "I can't help with that.");
-  await selectOnly(["udhr-01", "research-1-01"]);
-  await runCheck();
-  assert.equal(await rowCount(), 2);
-  assert.equal(await page.locator("table.matrix tbody tr").count(), 2);
-  assert.equal(await page.locator("#ranking li").count(), 3);
-  await context.setOffline(false);
+  assert.equal(await page.inputValue("#constitution-source"), "custom");
+  assert.equal(await page.locator(".principle-toggle").count(), 4);
+  await page.selectOption("#constitution-source", "builtin");
+  assert.equal(await page.locator(".principle-toggle").count(), 58);
 });
 
 test("a full disk: the model still loads, and the page says why it was not kept", { timeout: LONG }, async () => {
@@ -325,6 +342,29 @@ test("a full disk: the model still loads, and the page says why it was not kept"
   } finally {
     await ctx.close();
   }
+});
+
+test("offline: with the server stopped, the page reloads and runs a check", { timeout: LONG }, async () => {
+  await page.evaluate(async () => {
+    const reg = await navigator.serviceWorker.ready;
+    return reg.active.state;
+  });
+  stopServer();
+  await new Promise((r) => server.once("exit", r).exitCode !== null && r());
+  await context.setOffline(true);
+  const t0 = Date.now();
+  await page.reload();
+  await waitReady();
+  say(`offline start: ${secs(Date.now() - t0)}`);
+  await page.click("#load-example");
+  await page.click("#add-response"); // three responses: a matrix and a ranking
+  await page.fill("#response-3", "I can't help with that.");
+  await selectOnly(["udhr-01", "research-1-01"]);
+  await runCheck();
+  assert.equal(await rowCount(), 2);
+  assert.equal(await page.locator("table.matrix tbody tr").count(), 2);
+  assert.equal(await page.locator("#ranking li").count(), 3);
+  await context.setOffline(false);
 });
 
 test("no request left the page's origin", () => {
