@@ -178,7 +178,9 @@ pub struct Judge {
 }
 
 /// Every ordered pair of distinct responses: (shown as A, shown as B).
-fn ordered_pairs(n: usize) -> Vec<(usize, usize)> {
+/// Every ordered pair of distinct responses, each pair followed by its swap: the
+/// orders a zero-shot check scores.
+pub fn ordered_pairs(n: usize) -> Vec<(usize, usize)> {
     let mut v = Vec::new();
     for i in 0..n {
         for j in (i + 1)..n {

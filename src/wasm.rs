@@ -8,9 +8,10 @@ use wasm_bindgen::prelude::*;
 
 use crate::constitution::{Constitution, Principle};
 use crate::conversation::{self, Conversation};
-use crate::judge::{CheckInput, Judge, Scoring};
+use crate::judge::{ordered_pairs, CheckInput, Judge, Scoring};
 use crate::model::ModelFiles;
-use crate::prompt::Layout;
+use crate::prompt::{self, Layout, Options, OPTION_LETTERS};
+use crate::repeats;
 
 fn js_err(e: impl std::fmt::Display) -> JsError {
     JsError::new(&e.to_string())
@@ -143,6 +144,68 @@ impl WasmJudge {
             return Err(JsError::new(&format!("the verdict callback failed: {e:?}")));
         }
         to_js(&result.map_err(js_err)?)
+    }
+
+    /// The zero-shot check's token ids, tokenized exactly as [`Judge::check`] does, so
+    /// another runtime can replay the same work (`scripts/bench-browser.sh`):
+    /// `{head, orders: [[a, b]], options: [ids per order], suffixes: [principle][order],
+    /// letters: [A, B]}`. A full prompt is `head + options[o] + suffixes[p][o]`.
+    #[wasm_bindgen(js_name = promptIds)]
+    pub fn prompt_ids(
+        &self,
+        conversation_text: &str,
+        responses: Array,
+        constitution_json: &str,
+        selector: &str,
+    ) -> Result<JsValue, JsError> {
+        let conv = Conversation::parse(conversation_text).map_err(js_err)?;
+        let responses: Vec<String> = responses
+            .iter()
+            .map(|v| v.as_string().unwrap_or_default())
+            .collect();
+        let responses = conversation::validate_responses(&responses).map_err(js_err)?;
+        // read as a check reads them
+        let responses: Vec<String> = responses
+            .iter()
+            .map(|r| repeats::collapse(r).0.into_owned())
+            .collect();
+        let principles = selected_principles(constitution_json, selector)?;
+        let tok = self.judge.tokenizer();
+        let layout = self.judge.layout;
+        let orders = ordered_pairs(responses.len());
+        let opts = |(a, b): (usize, usize)| Options {
+            first: &responses[a],
+            second: &responses[b],
+        };
+        let head = tok
+            .encode(&prompt::head(&conv.transcript()))
+            .map_err(js_err)?;
+        let options = orders
+            .iter()
+            .map(|&o| tok.encode(&prompt::shared_options(layout, opts(o))))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(js_err)?;
+        let suffixes = principles
+            .iter()
+            .map(|p| {
+                orders
+                    .iter()
+                    .map(|&o| tok.encode(&prompt::suffix(layout, &p.text, opts(o))))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(js_err)?;
+        let letters = [
+            tok.single_token(OPTION_LETTERS[0]).map_err(js_err)?,
+            tok.single_token(OPTION_LETTERS[1]).map_err(js_err)?,
+        ];
+        to_js(&serde_json::json!({
+            "head": head,
+            "orders": orders,
+            "options": options,
+            "suffixes": suffixes,
+            "letters": letters,
+        }))
     }
 
     /// Streams a chain of thought through `onText(piece)` (return `false` to stop),
