@@ -3,7 +3,7 @@
 //!
 //! Data flows one way: text → [`prompt`] → [`tokenizer`] → [`model`] → [`head`] or
 //! answer letters → [`judge`] → [`verdict`] → view.
-//! Only [`model`] knows tract; only the CLI and `wasm` know their environments.
+//! Only [`model`] (and [`weights`], which prepares its graph) knows tract; only the CLI and `wasm` know their environments.
 
 pub mod constitution;
 pub mod conversation;
@@ -16,3 +16,4 @@ pub mod tokenizer;
 pub mod verdict;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
+pub mod weights;

@@ -242,9 +242,16 @@ impl Model {
     pub fn load(manifest: &Manifest, onnx: &[u8]) -> Result<Model, ModelError> {
         let arch = manifest.architecture.clone();
         let onnx_err = |e: TractError| ModelError::Onnx(format!("{e:#}"));
-        let model = tract_onnx::onnx()
-            .model_for_read(&mut &onnx[..])
+        let onnx_framework = tract_onnx::onnx();
+        let mut proto = onnx_framework
+            .proto_model_for_read(&mut &onnx[..])
             .map_err(onnx_err)?;
+        // tract would fold the ONNX dequantization ops itself, at a 3.4 GB peak
+        crate::weights::expand_quantized(&mut proto).map_err(ModelError::Onnx)?;
+        let model = onnx_framework
+            .model_for_proto_model(&proto)
+            .map_err(onnx_err)?;
+        drop(proto);
         let name_of = |o: &OutletId| model.node(o.node).name.clone();
         let input_names: Vec<String> = model
             .input_outlets()
