@@ -15,6 +15,8 @@ t=$SECONDS; stage "cargo fmt --check"; cargo fmt --check; took fmt $t
 t=$SECONDS; stage "clippy (native)"; cargo clippy --release --all-targets -- -D warnings; took "clippy native" $t
 t=$SECONDS; stage "clippy (wasm32)"; cargo clippy --release --target wasm32-unknown-unknown --lib --tests -- -D warnings; took "clippy wasm32" $t
 t=$SECONDS; stage "native tests"; cargo test --release; took "native tests" $t
+# parsers and prompt builder under libFuzzer, a fixed number of inputs (fuzz/target)
+t=$SECONDS; stage "fuzzing (cargo fuzz, short run)"; bash scripts/fuzz.sh; took "fuzzing" $t
 
 t=$SECONDS; stage "browser package (pkg/)"; bash scripts/build-wasm.sh; took "wasm package" $t
 t=$SECONDS; stage "browser extension (dist/)"; bash scripts/build-extension.sh; took "extension build" $t

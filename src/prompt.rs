@@ -57,12 +57,20 @@ pub struct Options<'a> {
 
 fn options_block(o: Options) -> String {
     format!(
-        "Options:\n ({}) {}\n ({}) {}\n",
-        OPTION_LETTERS[0],
-        o.first.trim(),
-        OPTION_LETTERS[1],
-        o.second.trim()
+        "Options:\n{}{}",
+        option_line(OPTION_LETTERS[0], o.first),
+        option_line(OPTION_LETTERS[1], o.second)
     )
+}
+
+/// An empty option (HH-RLHF has blank replies) is its bare label: a space before the
+/// newline would tokenize as one token with it, and in the principle-last layout the
+/// prefix would then end where the whole prompt's tokens do not.
+fn option_line(letter: &str, text: &str) -> String {
+    match text.trim() {
+        "" => format!(" ({letter})\n"),
+        text => format!(" ({letter}) {text}\n"),
+    }
 }
 
 fn principle_line(principle: &str) -> String {
@@ -188,6 +196,21 @@ mod tests {
                 reasoning_suffix(layout, "Be kind.", O)
             );
         }
+    }
+
+    #[test]
+    fn empty_option_has_no_trailing_space() {
+        let o = Options {
+            first: "Sure.",
+            second: " \n",
+        };
+        assert_eq!(
+            prefix(Layout::PrincipleLast, "Human: Hi?", o),
+            "Consider the following conversation between a human and an assistant:\n\
+             Human: Hi?\n\
+             Options:\n (A) Sure.\n (B)\n"
+        );
+        assert!(suffix(Layout::Paper, "Be kind.", o).contains(" (B)\nThe answer is: ("));
     }
 
     #[test]

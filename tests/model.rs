@@ -249,3 +249,31 @@ fn text_never_becomes_control_tokens() {
         assert_eq!(tok.decode(&ids).unwrap(), text);
     }
 }
+
+/// The judge tokenizes a prompt's pieces separately (the prefix is KV-cached); that must
+/// give the whole prompt's tokens, also with an empty option (HH-RLHF has blank replies),
+/// which once left "(B) \n" at the end of the principle-last prefix. Found by
+/// `fuzz/fuzz_targets/prompt.rs`, which checks this on arbitrary text.
+#[test]
+fn prompt_pieces_tokenize_like_the_whole_prompt() {
+    use principle_checker::prompt::{self, Layout, Options};
+    let files = common::files();
+    let tok = TextTokenizer::from_bytes(&files.tokenizer).unwrap();
+    let encode = |text: &str| tok.encode(text).unwrap();
+    for (first, second) in [("Sure.", "No."), ("Sure.", ""), (" \n", "No."), ("", "")] {
+        let options = Options { first, second };
+        for layout in [Layout::Paper, Layout::PrincipleLast] {
+            let head = prompt::head("Human: Hi?");
+            let shared = prompt::shared_options(layout, options);
+            let suffix = prompt::suffix(layout, "Choose the kinder one.", options);
+            let mut pieces = encode(&head);
+            pieces.extend(encode(&shared));
+            pieces.extend(encode(&suffix));
+            assert_eq!(
+                pieces,
+                encode(&format!("{head}{shared}{suffix}")),
+                "{layout:?} {options:?}"
+            );
+        }
+    }
+}
