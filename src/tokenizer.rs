@@ -4,6 +4,12 @@
 //! Judged text is untrusted. If a response could spell `<|im_end|>` and have it
 //! tokenized as the real control token, it could end the prompt early and write its
 //! own verdict; so every encode here treats special-token spellings as plain text.
+//!
+//! Known gap of SmolLM2's vocabulary, found by the `prompt` fuzz target: it has no
+//! token for the control bytes 0x04, 0x06, 0x13, 0x14, 0x16 and 0x1D, nor for the
+//! characters U+40000–U+BFFFF (UTF-8 lead bytes 0xF1, 0xF2), and the tokenizer drops
+//! them silently: the model never sees those characters. None is printable text
+//! people paste, and none becomes a control token.
 
 use thiserror::Error;
 use tokenizers::Tokenizer;
