@@ -177,9 +177,8 @@ pub struct Judge {
     pub name: String,
 }
 
-/// Every ordered pair of distinct responses: (shown as A, shown as B).
-/// Every ordered pair of distinct responses, each pair followed by its swap: the
-/// orders a zero-shot check scores.
+/// Every ordered pair of distinct responses, (shown as A, shown as B), each pair
+/// followed by its swap: the orders a zero-shot check scores.
 pub fn ordered_pairs(n: usize) -> Vec<(usize, usize)> {
     let mut v = Vec::new();
     for i in 0..n {
