@@ -22,38 +22,57 @@ pub fn expand_quantized(model: &mut ModelProto) -> Result<usize, String> {
     let Some(graph) = model.graph.as_mut() else {
         return Ok(0);
     };
+    let index: HashMap<String, usize> = graph
+        .initializer
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.name.clone(), i))
+        .collect();
     // a weight W is the Reshape output whose chain starts at W.q4 (Q4_1) or W.q8 (Q8_0)
-    let weights: Vec<String> = graph
+    let weights: Vec<(String, bool)> = graph
         .node
         .iter()
         .filter(|n| n.op_type == "Reshape" && n.output.len() == 1)
-        .map(|n| n.output[0].clone())
-        .filter(|w| has_init(graph, &format!("{w}.q4")) || has_init(graph, &format!("{w}.q8")))
+        .filter_map(|n| {
+            let w = &n.output[0];
+            let q4 = index.contains_key(&format!("{w}.q4"));
+            (q4 || index.contains_key(&format!("{w}.q8"))).then(|| (w.clone(), q4))
+        })
         .collect();
-    for w in &weights {
-        let value = if has_init(graph, &format!("{w}.q4")) {
-            q4_1(graph, w)?
+    let find = |graph: &GraphProto, name: String| -> Result<usize, String> {
+        index
+            .get(&name)
+            .copied()
+            .filter(|&i| !graph.initializer[i].raw_data.is_empty())
+            .ok_or_else(|| format!("the model has no initializer {name:?}"))
+    };
+    let mut values = Vec::with_capacity(weights.len());
+    for (w, q4) in &weights {
+        let t = &graph.initializer;
+        let scale = find(graph, format!("{w}.scale"))?;
+        let (value, used) = if *q4 {
+            let (q, min) = (
+                find(graph, format!("{w}.q4"))?,
+                find(graph, format!("{w}.min"))?,
+            );
+            (q4_1(w, &t[q], &t[scale], &t[min])?, vec![q, min, scale])
         } else {
-            q8_0(graph, w)?
+            let q = find(graph, format!("{w}.q8"))?;
+            (q8_0(w, &t[q], &t[scale])?, vec![q, scale])
         };
-        graph.node.retain(|n| n.output.first() != Some(w));
-        graph.initializer.push(value);
         // this weight's blocks are no longer needed: free them before the next one
-        prune(graph);
+        for i in used {
+            graph.initializer[i].raw_data = Vec::new();
+        }
+        values.push(value);
     }
-    Ok(weights.len())
-}
-
-fn has_init(graph: &GraphProto, name: &str) -> bool {
-    graph.initializer.iter().any(|t| t.name == name)
-}
-
-fn init<'a>(graph: &'a GraphProto, name: &str) -> Result<&'a TensorProto, String> {
+    let expanded: HashSet<&String> = weights.iter().map(|(w, _)| w).collect();
     graph
-        .initializer
-        .iter()
-        .find(|t| t.name == name)
-        .ok_or_else(|| format!("the model has no initializer {name:?}"))
+        .node
+        .retain(|n| n.output.first().is_none_or(|o| !expanded.contains(o)));
+    graph.initializer.extend(values);
+    prune(graph);
+    Ok(weights.len())
 }
 
 /// `[rows, blocks, 1]` f16 values (scales or minimums) as f32.
@@ -91,43 +110,54 @@ fn block_dims(t: &TensorProto, per_block: i64) -> Result<(usize, usize), String>
 
 /// Q4_1: per block of 32, 16 bytes whose low nibbles are elements 0–15 and high
 /// nibbles elements 16–31; value = nibble × scale + min.
-fn q4_1(graph: &GraphProto, w: &str) -> Result<TensorProto, String> {
-    let q = init(graph, &format!("{w}.q4"))?;
+fn q4_1(
+    w: &str,
+    q: &TensorProto,
+    scale: &TensorProto,
+    min: &TensorProto,
+) -> Result<TensorProto, String> {
     let (rows, blocks) = block_dims(q, 16)?;
-    let scale = f16s(init(graph, &format!("{w}.scale"))?)?;
-    let min = f16s(init(graph, &format!("{w}.min"))?)?;
+    let scale = f16s(scale)?;
+    let min = f16s(min)?;
     if scale.len() != rows * blocks || min.len() != rows * blocks {
         return Err(format!("{w}: scales or minimums do not match its blocks"));
     }
-    let mut out = Vec::with_capacity(rows * blocks * 32 * 4);
-    for (b, bytes) in q.raw_data.chunks_exact(16).enumerate() {
-        let (d, m) = (scale[b], min[b]);
-        for nibble in [0x0f, 0xf0] {
-            for &byte in bytes {
-                let v = if nibble == 0x0f {
-                    byte & 0x0f
-                } else {
-                    byte >> 4
-                };
-                out.extend_from_slice(&(v as f32 * d + m).to_le_bytes());
-            }
+    let mut out = vec![0u8; rows * blocks * 32 * 4];
+    for ((bytes, block), (&d, &m)) in q
+        .raw_data
+        .chunks_exact(16)
+        .zip(out.chunks_exact_mut(32 * 4))
+        .zip(scale.iter().zip(&min))
+    {
+        let (low, high) = block.split_at_mut(16 * 4);
+        for ((&byte, lo), hi) in bytes
+            .iter()
+            .zip(low.chunks_exact_mut(4))
+            .zip(high.chunks_exact_mut(4))
+        {
+            lo.copy_from_slice(&((byte & 0x0f) as f32 * d + m).to_le_bytes());
+            hi.copy_from_slice(&((byte >> 4) as f32 * d + m).to_le_bytes());
         }
     }
     Ok(f32_tensor(w, rows, blocks * 32, out))
 }
 
 /// Q8_0: per block of 32, signed bytes; value = byte × scale.
-fn q8_0(graph: &GraphProto, w: &str) -> Result<TensorProto, String> {
-    let q = init(graph, &format!("{w}.q8"))?;
+fn q8_0(w: &str, q: &TensorProto, scale: &TensorProto) -> Result<TensorProto, String> {
     let (rows, blocks) = block_dims(q, 32)?;
-    let scale = f16s(init(graph, &format!("{w}.scale"))?)?;
+    let scale = f16s(scale)?;
     if scale.len() != rows * blocks {
         return Err(format!("{w}: scales do not match its blocks"));
     }
-    let mut out = Vec::with_capacity(rows * blocks * 32 * 4);
-    for (b, bytes) in q.raw_data.chunks_exact(32).enumerate() {
-        for &byte in bytes {
-            out.extend_from_slice(&((byte as i8) as f32 * scale[b]).to_le_bytes());
+    let mut out = vec![0u8; rows * blocks * 32 * 4];
+    for ((bytes, block), &d) in q
+        .raw_data
+        .chunks_exact(32)
+        .zip(out.chunks_exact_mut(32 * 4))
+        .zip(&scale)
+    {
+        for (&byte, v) in bytes.iter().zip(block.chunks_exact_mut(4)) {
+            v.copy_from_slice(&((byte as i8) as f32 * d).to_le_bytes());
         }
     }
     Ok(f32_tensor(w, rows, blocks * 32, out))
@@ -260,7 +290,10 @@ mod tests {
     fn a_block_that_does_not_match_its_dims_is_an_error() {
         let mut model = ModelProto {
             graph: Some(GraphProto {
-                initializer: vec![raw("w.q8", &[1, 1, 32], DataType::Int8, vec![0; 31])],
+                initializer: vec![
+                    raw("w.q8", &[1, 1, 32], DataType::Int8, vec![0; 31]),
+                    raw("w.scale", &[1, 1, 1], DataType::Float16, half(1.0)),
+                ],
                 node: vec![node("Reshape", &["w.q8", "s"], "w")],
                 ..Default::default()
             }),
