@@ -109,12 +109,7 @@ impl WasmJudge {
         selector: &str,
         on_verdict: &Function,
     ) -> Result<JsValue, JsError> {
-        let conv = Conversation::parse(conversation_text).map_err(js_err)?;
-        let responses: Vec<String> = responses
-            .iter()
-            .map(|v| v.as_string().unwrap_or_default())
-            .collect();
-        let responses = conversation::validate_responses(&responses).map_err(js_err)?;
+        let (conv, responses) = read_inputs(conversation_text, &responses)?;
         let principles = selected_principles(constitution_json, selector)?;
         let transcript = conv.transcript();
         let mut callback_error = None;
@@ -158,12 +153,7 @@ impl WasmJudge {
         constitution_json: &str,
         selector: &str,
     ) -> Result<JsValue, JsError> {
-        let conv = Conversation::parse(conversation_text).map_err(js_err)?;
-        let responses: Vec<String> = responses
-            .iter()
-            .map(|v| v.as_string().unwrap_or_default())
-            .collect();
-        let responses = conversation::validate_responses(&responses).map_err(js_err)?;
+        let (conv, responses) = read_inputs(conversation_text, &responses)?;
         // read as a check reads them
         let responses: Vec<String> = responses
             .iter()
@@ -238,6 +228,21 @@ impl WasmJudge {
             .map_err(js_err)?;
         to_js(&r)
     }
+}
+
+/// The conversation and responses as the page sends them, parsed and checked
+/// against the input limits.
+fn read_inputs(
+    conversation_text: &str,
+    responses: &Array,
+) -> Result<(Conversation, Vec<String>), JsError> {
+    let conv = Conversation::parse(conversation_text).map_err(js_err)?;
+    let responses: Vec<String> = responses
+        .iter()
+        .map(|v| v.as_string().unwrap_or_default())
+        .collect();
+    let responses = conversation::validate_responses(&responses).map_err(js_err)?;
+    Ok((conv, responses))
 }
 
 fn selected_principles(constitution_json: &str, selector: &str) -> Result<Vec<Principle>, JsError> {
