@@ -61,6 +61,9 @@ function approxParams(a) {
 }
 const FLOP_PER_TOKEN = 2 * approxParams(manifest.architecture);
 const gflops = (tokens, ms) => (FLOP_PER_TOKEN * tokens) / (ms / 1000) / 1e9;
+// the trained head's passes run only the layers up to its last one (src/model.rs)
+let headLayers = manifest.architecture.layers;
+const headGflops = (tokens, ms) => (gflops(tokens, ms) * headLayers) / manifest.architecture.layers;
 
 // ---- renderer memory, from /proc (the workers live in the page's renderer process)
 const MARKER = `--principle-checker-bench=${process.pid}`;
@@ -148,18 +151,19 @@ async function main() {
     await spawnW("cold", "worker.js");
     const cold = await call("cold", { type: "load", modelBase: "../model/" });
     cold.wallMs = Date.now() - t0;
-    say(`cold load: ${s(cold.wallMs)} to ready (wasm init ${s(cold.wasmInitMs)}, download+verify+store ${s(cold.filesMs)}, WasmJudge ${s(cold.constructMs)}); cached=${cold.cached}`);
+    say(`cold load: ${s(cold.wallMs)} to ready (wasm init ${s(cold.wasmInitMs)}, download + hash + store, overlapping the wasm start, ${s(cold.filesMs)}, WasmJudge ${s(cold.constructMs)}); cached=${cold.cached}`);
     await kill("cold");
     const t1 = Date.now();
     await spawnW("tract", "worker.js");
     const warm = await call("tract", { type: "load", modelBase: "../model/" });
     warm.wallMs = Date.now() - t1;
-    say(`warm load: ${s(warm.wallMs)} to ready (wasm init ${s(warm.wasmInitMs)}, manifest + Cache API read ${s(warm.filesMs)}, WasmJudge ${s(warm.constructMs)}); cached=${warm.cached}; JS sha256 of both files ${s(warm.jsSha256Ms)} (not on the warm path)`);
+    say(`warm load: ${s(warm.wallMs)} to ready (wasm init ${s(warm.wasmInitMs)}, files read + hashed, overlapping the wasm start, ${s(warm.filesMs)}, WasmJudge ${s(warm.constructMs)}); cached=${warm.cached}`);
     await spawnW("sha", "worker.js");
     const wsha = await call("sha", { type: "wasm-sha", modelBase: "../model/" });
     await kill("sha");
-    say(`engine sha256 of both files inside WasmJudge (measured apart): ${s(wsha.ms)} (${wsha.error})`);
+    say(`engine sha256 of both files, as \`new WasmJudge\` does (measured apart; the page hands WebCrypto's digests to \`WasmJudge.fromHashed\` instead): ${s(wsha.ms)} (${wsha.error})`);
     results.load = { cold, warm, wasmSha256Ms: wsha.ms };
+    if (warm.headLayers && warm.headLayers.length) headLayers = Math.max(...warm.headLayers) + 1;
     const memLoad = { worker: warm.memory, renderer: rendererRss(), page: await pageMemory() };
     results.memoryAfterLoad = memLoad;
     say(`memory after load: wasm ${mb(memLoad.worker.wasm)}, renderer RSS ${mb(memLoad.renderer && memLoad.renderer.rss)}, worker JS heap ${mb(memLoad.worker.jsHeapUsed)}`);
@@ -185,6 +189,26 @@ async function main() {
       say(`trained head, six responses, run ${i + 1}/3: first verdict ${s(r.firstMs)}, all ${r.verdicts} ${s(r.ms)}, ${r.tokens} tokens; wasm ${mb(r.memory.wasm)}`);
     }
     results.six = sixRuns;
+
+    // ---- the two engine builds (www/engine.js): the page's choice ("tract", above)
+    // against the plain SIMD build, alternating check by check on the same fixture
+    say(`engine build chosen by engine.js: ${warm.build.build}${warm.build.selfCheck !== null ? ` (self-check error ${warm.build.selfCheck.toExponential(1)})` : ""}${warm.build.note ? `; ${warm.build.note}` : ""}`);
+    if (warm.build.build !== "simd128") {
+      await spawnW("plain", "worker.js?build=plain");
+      const plainLoad = await call("plain", { type: "load", modelBase: "../model/" });
+      const builds = { chosen: warm.build, plainLoad, chosenMs: [], plainMs: [], maxAbsDiff: 0 };
+      for (let i = 0; i < opts.checks; i++) {
+        const a = await call("tract", { type: "check", ...std, scoring: "trained-head", withVerdicts: true });
+        const b = await call("plain", { type: "check", ...std, scoring: "trained-head", withVerdicts: true });
+        builds.chosenMs.push(a.ms);
+        builds.plainMs.push(b.ms);
+        a.pA.forEach((row, k) => row.forEach((p, j) => (builds.maxAbsDiff = Math.max(builds.maxAbsDiff, Math.abs(p - b.pA[k][j])))));
+      }
+      await kill("plain");
+      const [c, p] = [median(builds.chosenMs), median(builds.plainMs)];
+      say(`trained-head check, ${warm.build.build} build ${s(c)} vs simd128 build ${s(p)} (medians of ${opts.checks}, alternating): ${(p / c).toFixed(2)}× ; warm WasmJudge ${s(warm.constructMs)} vs ${s(plainLoad.constructMs)}; largest difference in P(A) ${builds.maxAbsDiff.toExponential(1)}`);
+      results.builds = builds;
+    }
 
     // ---- zero-shot (the CAI prompt, ~1 min a check) and the anchor: onnxruntime-web
     // on the same model and token ids, in its own browser context (its own renderer
@@ -305,12 +329,15 @@ function summary() {
   row("load phase", "cold", "warm");
   row("---", "---", "---");
   row("worker start → wasm compiled + instantiated", s(L.cold.wasmInitMs), s(L.warm.wasmInitMs));
-  row("manifest + model files (cold: download + JS sha256 + Cache API put; warm: Cache API read)", s(L.cold.filesMs), s(L.warm.filesMs));
-  row("WasmJudge construction (engine sha256 + tract load/optimize)", s(L.cold.constructMs), s(L.warm.constructMs));
-  row("… of which the engine's sha256 (measured apart)", s(L.wasmSha256Ms), s(L.wasmSha256Ms));
-  row("JS crypto.subtle sha256 of both files (for reference)", s(L.cold.jsSha256Ms), s(L.warm.jsSha256Ms));
+  row("load request → model files read (cold: download + Cache API put; warm: Cache API read) and hashed with WebCrypto, while the wasm compiles", s(L.cold.filesMs), s(L.warm.filesMs));
+  row("`WasmJudge.fromHashed` (digests checked against the manifest, then tract load/optimize)", s(L.cold.constructMs), s(L.warm.constructMs));
+  row("(not on the path) the engine's own sha256, which `new WasmJudge` adds", s(L.wasmSha256Ms), s(L.wasmSha256Ms));
   row("**worker start → ready**", `**${s(L.cold.wallMs)}**`, `**${s(L.warm.wallMs)}**`);
   if (r.native && r.native.loadMs) lines.push("", `native load (files + sha256 + tract load/optimize, \`principle-checker bench\`): ${s(r.native.loadMs)}; WasmJudge construction (warm) / native load: ${(L.warm.constructMs / r.native.loadMs).toFixed(2)}×`);
+  if (r.builds) {
+    const [c, p] = [median(r.builds.chosenMs), median(r.builds.plainMs)];
+    lines.push("", `engine build (www/engine.js): ${r.builds.chosen.build}, self-check error ${r.builds.chosen.selfCheck.toExponential(1)}; trained-head check ${s(c)} against ${s(p)} for the simd128 build, alternating, medians of ${r.builds.chosenMs.length}: **${(p / c).toFixed(2)}×**; warm WasmJudge ${s(L.warm.constructMs)} against ${s(r.builds.plainLoad.constructMs)}; largest difference in P(A) between the builds ${r.builds.maxAbsDiff.toExponential(1)}`);
+  }
   lines.push("");
   const headMs = r.head.map((x) => x.ms);
   const headFirst = r.head.map((x) => x.firstMs);
@@ -318,8 +345,8 @@ function summary() {
   const N = r.native || {};
   row("check (after ready)", "first verdict", "all verdicts", "tokens", "GFLOP/s", "native tract", "wasm / native");
   row("---", "---", "---", "---", "---", "---", "---");
-  row(`trained head, standard (2 responses), median of ${headMs.length}`, s(median(headFirst)), s(median(headMs)), r.head[0].tokens, gflops(r.head[0].tokens, median(headMs)).toFixed(1), s(N.headMs), N.headMs ? `${(median(headMs) / N.headMs).toFixed(2)}×` : "—");
-  row(`trained head, six responses, median of ${sixMs.length}`, s(median(r.six.map((x) => x.firstMs))), s(median(sixMs)), r.six[0].tokens, gflops(r.six[0].tokens, median(sixMs)).toFixed(1), s(N.sixMs), N.sixMs ? `${(median(sixMs) / N.sixMs).toFixed(2)}×` : "—");
+  row(`trained head, standard (2 responses), median of ${headMs.length}`, s(median(headFirst)), s(median(headMs)), r.head[0].tokens, headGflops(r.head[0].tokens, median(headMs)).toFixed(1), s(N.headMs), N.headMs ? `${(median(headMs) / N.headMs).toFixed(2)}×` : "—");
+  row(`trained head, six responses, median of ${sixMs.length}`, s(median(r.six.map((x) => x.firstMs))), s(median(sixMs)), r.six[0].tokens, headGflops(r.six[0].tokens, median(sixMs)).toFixed(1), s(N.sixMs), N.sixMs ? `${(median(sixMs) / N.sixMs).toFixed(2)}×` : "—");
   if (r.zeroShot) {
     const nz = N.zeroShotMs2 || N.zeroShotMs;
     row(`zero-shot, standard, median of ${r.zeroShot.runsMs.length}`, s(r.zeroShot.firstMs), s(r.zeroShot.ms), r.zeroShot.tokens, gflops(r.zeroShot.tokens, r.zeroShot.ms).toFixed(1), nz ? `${s(nz)} (${N.zeroShotTokens ?? "?"} tokens${N.zeroShotMs && N.zeroShotMs2 ? `; other run ${s(N.zeroShotMs)}` : ""})` : "—", nz ? `${(r.zeroShot.ms / nz).toFixed(2)}×` : "—");

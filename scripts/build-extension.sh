@@ -11,7 +11,7 @@
 #   www/         the page's modules, copied unchanged (app.js, worker.js, protocol.js,
 #                results.js, dom.js, model-store.js, example.js, style.css); the side
 #                panel's sidepanel.html is www/index.html with the glue's two tags added
-#   pkg/         the wasm engine (scripts/build-wasm.sh)
+#   pkg/         the wasm engine, both builds (scripts/build-wasm.sh; www/engine.js picks)
 #   the model    manifest.json, model.onnx, tokenizer.json (scripts/setup-model.sh),
 #                checked against the manifest's sha256 here and again at every start
 # so it needs no network at all. Prints the sizes.
@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 MODEL_DIR="${PRINCIPLE_CHECKER_MODEL:-$PWD/models/smollm2-135m-instruct}"
 OUT=dist/extension
 ZIP=dist/principle-checker-extension.zip
-for f in pkg/principle_checker.js pkg/principle_checker_bg.wasm; do
+for f in pkg/principle_checker.js pkg/principle_checker_bg.wasm pkg/relaxed/principle_checker.js pkg/relaxed/principle_checker_bg.wasm; do
   [ -f "$f" ] || { echo "build-extension.sh: $f is missing: run scripts/build-wasm.sh" >&2; exit 1; }
 done
 for f in manifest.json model.onnx tokenizer.json; do
@@ -28,7 +28,7 @@ for f in manifest.json model.onnx tokenizer.json; do
 done
 
 rm -rf "$OUT" "$ZIP"
-mkdir -p "$OUT/pkg" "$OUT/model"
+mkdir -p "$OUT/pkg/relaxed" "$OUT/model"
 cp extension/manifest.json extension/background.js extension/sidepanel.js extension/sidepanel.css "$OUT/"
 for f in www/*.js; do
   [ "$f" = www/sw.js ] || cp "$f" "$OUT/" # sw.js: the page's offline cache; an extension is installed
@@ -36,6 +36,7 @@ done
 cp www/style.css "$OUT/"
 [ -f BENCHMARKS.md ] && cp BENCHMARKS.md "$OUT/" # the "About this judge" panel links to it
 cp pkg/principle_checker.js pkg/principle_checker_bg.wasm "$OUT/pkg/"
+cp pkg/relaxed/principle_checker.js pkg/relaxed/principle_checker_bg.wasm "$OUT/pkg/relaxed/"
 cp "$MODEL_DIR/manifest.json" "$MODEL_DIR/model.onnx" "$MODEL_DIR/tokenizer.json" "$OUT/model/"
 
 python3 - "$OUT" "$ZIP" <<'EOF'

@@ -1,10 +1,22 @@
 #!/usr/bin/env bash
-# Build the browser package into pkg/ (ES module + .wasm, simd128 via .cargo/config.toml)
-# with the wasm-bindgen CLI; wasm-opt is not run (see ../shared/WASM-BUILD-NOTES.md).
+# Build the browser package (ES module + .wasm) with the wasm-bindgen CLI, twice:
+#   pkg/          simd128 (.cargo/config.toml): runs in every current browser
+#   pkg/relaxed/  simd128 + relaxed SIMD: fused multiply-add kernels, used by
+#                 www/engine.js only where the browser validates relaxed SIMD and the
+#                 build's kernel self-check passes (src/kernels.rs)
+# The relaxed build has its own target folder: different RUSTFLAGS in one folder would
+# rebuild everything at every switch. wasm-opt is not run (../shared/WASM-BUILD-NOTES.md).
+#
+#     scripts/build-wasm.sh [--plain-only]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
+report() { echo "[build-wasm] $1: $(stat -c %s "$1") bytes raw, $(gzip -9c "$1" | wc -c) bytes gzip"; }
 cargo build --release --target wasm32-unknown-unknown --lib
 wasm-bindgen --target web --out-dir pkg target/wasm32-unknown-unknown/release/principle_checker.wasm
-wasm=pkg/principle_checker_bg.wasm
-echo "[build-wasm] $wasm: $(stat -c %s "$wasm") bytes raw, $(gzip -9c "$wasm" | wc -c) bytes gzip"
+report pkg/principle_checker_bg.wasm
+[ "${1:-}" = "--plain-only" ] && exit 0
+RUSTFLAGS="-C target-feature=+simd128,+relaxed-simd" \
+  cargo build --release --target wasm32-unknown-unknown --lib --target-dir target/relaxed-simd
+wasm-bindgen --target web --out-dir pkg/relaxed target/relaxed-simd/wasm32-unknown-unknown/release/principle_checker.wasm
+report pkg/relaxed/principle_checker_bg.wasm

@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODEL_DIR="${PRINCIPLE_CHECKER_MODEL:-$PWD/models/smollm2-135m-instruct}"
-for f in pkg/principle_checker.js pkg/principle_checker_bg.wasm; do
+for f in pkg/principle_checker.js pkg/principle_checker_bg.wasm pkg/relaxed/principle_checker.js pkg/relaxed/principle_checker_bg.wasm; do
   [ -f "$f" ] || { echo "serve.sh: $f is missing: run scripts/build-wasm.sh" >&2; exit 1; }
 done
 for f in manifest.json model.onnx tokenizer.json; do

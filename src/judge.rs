@@ -13,7 +13,7 @@ use thiserror::Error;
 use crate::constitution::Principle;
 use crate::head::Head;
 use crate::model::{KvCache, Model, ModelError, ModelFiles, PooledLayers};
-use crate::prompt::{self, Layout, Options, OPTION_LETTERS};
+use crate::prompt::{self, Defence, Layout, Options, Template, OPTION_LETTERS};
 use crate::repeats;
 use crate::tokenizer::{TextTokenizer, TokenizerError};
 use crate::verdict::{self, PairJudgement, PrincipleVerdict, Summary};
@@ -93,6 +93,10 @@ pub struct CheckResult {
     pub scoring: Scoring,
     /// The prompt layout (meaningful for zero-shot scoring only).
     pub layout: Layout,
+    /// How the zero-shot prompt quoted the conversation and the responses; `none` for
+    /// the trained head, which reads them as written.
+    #[serde(default = "no_defence")]
+    pub defence: Defence,
     pub responses: usize,
     pub verdicts: Vec<PrincipleVerdict>,
     pub groups: Vec<Summary>,
@@ -133,6 +137,7 @@ impl CheckResult {
         CheckResult {
             scoring,
             layout,
+            defence: Defence::None,
             responses,
             overall: verdict::summarize(None, &all),
             ranking: verdict::ranking(responses, &verdicts),
@@ -142,6 +147,10 @@ impl CheckResult {
             repeats_ignored: vec![0; responses],
         }
     }
+}
+
+fn no_defence() -> Defence {
+    Defence::None
 }
 
 /// The chain of thought for one principle and its clamped answer.
@@ -164,6 +173,9 @@ pub struct Judge {
     letters: [u32; 2],
     eos: u32,
     pub layout: Layout,
+    /// How the zero-shot prompt quotes untrusted text ([`prompt::Defence`]); the
+    /// trained head always reads it as written.
+    pub defence: Defence,
     /// Only [`Scoring::TrainedHead`] when `head` is loaded; see [`Judge::set_scoring`].
     scoring: Scoring,
     head: Option<Head>,
@@ -230,11 +242,17 @@ impl Judge {
             tokenizer,
             letters,
             layout: Layout::default(),
+            defence: Defence::default(),
         })
     }
 
     pub fn scoring(&self) -> Scoring {
         self.scoring
+    }
+
+    /// The zero-shot prompt this judge builds: its layout and defence.
+    pub fn template(&self) -> Template {
+        Template::new(self.layout, self.defence)
     }
 
     /// The trained head, when this model has one.
@@ -276,6 +294,7 @@ impl Judge {
     /// Checks every prompt fits before any work starts, naming the longest part.
     fn check_lengths(
         &self,
+        template: Template,
         transcript_tokens: usize,
         response_tokens: &[usize],
         principles: &[(usize, &Principle)],
@@ -285,8 +304,7 @@ impl Judge {
             first: "",
             second: "",
         };
-        let template =
-            prompt::prefix(self.layout, "", empty) + &prompt::suffix(self.layout, "", empty);
+        let template = template.prefix("", empty) + &template.suffix("", empty);
         let fixed = self.tokenizer.encode(&template)?.len() + 8;
         let mut resp: Vec<(usize, usize)> = response_tokens.iter().copied().enumerate().collect();
         resp.sort_by_key(|r| std::cmp::Reverse(r.1));
@@ -357,19 +375,40 @@ impl Judge {
         if input.principles.is_empty() {
             return Err(JudgeError::NoPrinciples);
         }
-        let transcript_tokens = self.tokenizer.encode(input.transcript)?.len();
+        let trained_head = match (self.scoring, &self.head) {
+            (Scoring::TrainedHead, Some(head)) => Some(head),
+            _ => None,
+        };
+        // Lengths are those of the text the model reads: the zero-shot prompt quotes
+        // the conversation and the responses through its defence; the trained head
+        // reads them as written.
+        let template = match trained_head {
+            Some(_) => Template::new(self.layout, Defence::None),
+            None => self.template(),
+        };
+        let read_tokens = |text: &str| {
+            self.tokenizer
+                .encode(&template.defence.quote(text))
+                .map(|t| t.len())
+        };
+        let transcript_tokens = read_tokens(input.transcript)?;
         let response_tokens = input
             .responses
             .iter()
-            .map(|r| self.tokenizer.encode(r).map(|t| t.len()))
+            .map(|r| read_tokens(r))
             .collect::<Result<Vec<_>, _>>()?;
         let principle_tokens = input
             .principles
             .iter()
             .map(|p| self.tokenizer.encode(&p.text).map(|t| (t.len(), p)))
             .collect::<Result<Vec<_>, _>>()?;
-        self.check_lengths(transcript_tokens, &response_tokens, &principle_tokens)?;
-        if let (Scoring::TrainedHead, Some(head)) = (self.scoring, &self.head) {
+        self.check_lengths(
+            template,
+            transcript_tokens,
+            &response_tokens,
+            &principle_tokens,
+        )?;
+        if let Some(head) = trained_head {
             return self.check_with_head(head, input, on_verdict);
         }
 
@@ -382,7 +421,7 @@ impl Judge {
         };
         // The conversation is prefilled once; in the principle-last layout each
         // ordering's options continue that cache, so no token is processed twice.
-        let head = self.tokenizer.encode(&prompt::head(input.transcript))?;
+        let head = self.tokenizer.encode(&template.head(input.transcript))?;
         tokens += head.len();
         let (_, head_cache) = self.model.forward(&self.model.empty_cache(), &head)?;
         let mut caches: HashMap<(usize, usize), KvCache> = HashMap::new();
@@ -394,7 +433,7 @@ impl Judge {
                 for &order in &orders {
                     let ids = self
                         .tokenizer
-                        .encode(&prompt::shared_options(self.layout, opts(order)))?;
+                        .encode(&template.shared_options(opts(order)))?;
                     tokens += ids.len();
                     caches.insert(order, self.model.forward(&head_cache, &ids)?.1);
                 }
@@ -402,7 +441,7 @@ impl Judge {
         }
         let suffix_ids = |principle: &Principle, order| {
             self.tokenizer
-                .encode(&prompt::suffix(self.layout, &principle.text, opts(order)))
+                .encode(&template.suffix(&principle.text, opts(order)))
         };
         let mut verdicts = Vec::with_capacity(input.principles.len());
         let total = input.principles.len();
@@ -479,13 +518,9 @@ impl Judge {
                 )?;
             }
         }
-        Ok(CheckResult::new(
-            Scoring::ZeroShot,
-            self.layout,
-            n,
-            verdicts,
-            tokens,
-        ))
+        let mut result = CheckResult::new(Scoring::ZeroShot, self.layout, n, verdicts, tokens);
+        result.defence = self.defence;
+        Ok(result)
     }
 
     /// [`Judge::check`] with the trained head: one pass reads the responses after the
@@ -608,7 +643,7 @@ impl Judge {
         transcript: &str,
         responses: &[String],
     ) -> Result<(Vec<PooledLayers>, usize), JudgeError> {
-        let head = self.tokenizer.encode(&prompt::head(transcript))?;
+        let head = self.tokenizer.encode(&prompt::context(transcript))?;
         let branches = responses
             .iter()
             .map(|r| self.tokenizer.encode(&prompt::response_turn(r)))
@@ -624,7 +659,7 @@ impl Judge {
                 over: total - self.max_prompt_tokens,
             });
         }
-        let (_, cache) = self.model.forward(&self.model.empty_cache(), &head)?;
+        let cache = self.model.prefill(&self.model.empty_cache(), &head)?;
         let tokens = head.len() + branches.iter().map(Vec::len).sum::<usize>();
         Ok((self.model.pooled_hidden(&cache, &branches)?, tokens))
     }
@@ -633,7 +668,7 @@ impl Judge {
     /// [`Judge::response_features`]; all principles run in one pass.
     pub fn principle_features(&self, texts: &[&str]) -> Result<Vec<PooledLayers>, JudgeError> {
         let intro = self.tokenizer.encode(prompt::PRINCIPLE_INTRO)?;
-        let (_, cache) = self.model.forward(&self.model.empty_cache(), &intro)?;
+        let cache = self.model.prefill(&self.model.empty_cache(), &intro)?;
         let branches = texts
             .iter()
             .map(|t| self.tokenizer.encode(&prompt::principle_text(t)))
@@ -666,18 +701,16 @@ impl Judge {
         second: &str,
     ) -> Result<f64, JudgeError> {
         let o = Options { first, second };
-        let ids = self.prompt_ids(transcript, &prompt::suffix(self.layout, principle, o), o)?;
+        let ids = self.prompt_ids(transcript, &self.template().suffix(principle, o), o)?;
         Ok(self.answer_probability(&self.model.empty_cache(), &ids)?.0)
     }
 
     /// The tokens of a whole prompt: the shared prefix, then `tail`, tokenized apart
     /// exactly as the cached path does.
     fn prompt_ids(&self, transcript: &str, tail: &str, o: Options) -> Result<Vec<u32>, JudgeError> {
-        let mut ids = self.tokenizer.encode(&prompt::head(transcript))?;
-        ids.extend(
-            self.tokenizer
-                .encode(&prompt::shared_options(self.layout, o))?,
-        );
+        let template = self.template();
+        let mut ids = self.tokenizer.encode(&template.head(transcript))?;
+        ids.extend(self.tokenizer.encode(&template.shared_options(o))?);
         ids.extend(self.tokenizer.encode(tail)?);
         Ok(ids)
     }
@@ -705,7 +738,7 @@ impl Judge {
                 ids.extend(self.tokenizer.encode(prompt::CHAT_USER)?);
                 ids.extend(self.prompt_ids(
                     transcript,
-                    &prompt::reasoning_question(self.layout, principle, o),
+                    &self.template().reasoning_question(principle, o),
                     o,
                 )?);
                 ids.push(end);
@@ -717,7 +750,7 @@ impl Judge {
             }
             None => self.prompt_ids(
                 transcript,
-                &prompt::reasoning_suffix(self.layout, principle, o),
+                &self.template().reasoning_suffix(principle, o),
                 o,
             )?,
         };

@@ -9,6 +9,7 @@ pub mod constitution;
 pub mod conversation;
 pub mod head;
 pub mod judge;
+pub mod kernels;
 pub mod model;
 pub mod prompt;
 pub mod repeats;

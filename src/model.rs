@@ -110,6 +110,17 @@ impl Manifest {
     /// Checks a file's bytes against the manifest; the size first, because a truncated
     /// download is the common case and deserves the plainer message.
     pub fn verify(&self, file: &str, bytes: &[u8]) -> Result<(), ModelError> {
+        self.verify_digest(file, bytes, || sha256_hex(bytes))
+    }
+
+    /// [`Manifest::verify`] with a digest the caller computed over these very bytes:
+    /// the browser's WebCrypto hashes 98 MB in a tenth of the time wasm takes.
+    pub fn verify_digest(
+        &self,
+        file: &str,
+        bytes: &[u8],
+        digest: impl FnOnce() -> String,
+    ) -> Result<(), ModelError> {
         let entry = self
             .files
             .get(file)
@@ -121,7 +132,7 @@ impl Manifest {
                 actual: bytes.len() as u64,
             });
         }
-        let actual = sha256_hex(bytes);
+        let actual = digest();
         if !actual.eq_ignore_ascii_case(&entry.sha256) {
             return Err(ModelError::ChecksumMismatch {
                 file: file.into(),
@@ -157,6 +168,26 @@ impl ModelFiles {
         let manifest = Manifest::from_json(manifest)?;
         manifest.verify(TOKENIZER_FILE, &tokenizer)?;
         manifest.verify(MODEL_FILE, &onnx)?;
+        Ok(ModelFiles {
+            manifest,
+            onnx,
+            tokenizer,
+        })
+    }
+
+    /// [`ModelFiles::from_bytes`] for bytes the caller has already hashed: each
+    /// digest (hex sha256 of that file's bytes) is checked against the manifest
+    /// instead of hashing again.
+    pub fn from_hashed_bytes(
+        manifest: &[u8],
+        onnx: Vec<u8>,
+        onnx_sha256: &str,
+        tokenizer: Vec<u8>,
+        tokenizer_sha256: &str,
+    ) -> Result<ModelFiles, ModelError> {
+        let manifest = Manifest::from_json(manifest)?;
+        manifest.verify_digest(TOKENIZER_FILE, &tokenizer, || tokenizer_sha256.into())?;
+        manifest.verify_digest(MODEL_FILE, &onnx, || onnx_sha256.into())?;
         Ok(ModelFiles {
             manifest,
             onnx,
@@ -209,20 +240,46 @@ impl KvCache {
     }
 }
 
-/// A loaded decoder: `forward(cache, ids) → (last-position logits, longer cache)`.
+/// A loaded decoder: `forward(cache, ids) → (last-position logits, longer cache)`,
+/// and for the trained judge head `prefill` and `pooled_hidden`.
+///
+/// A graph that exports hidden states (`hidden.N`) is loaded in two steps. At load,
+/// only the part the trained head reads is built: layers up to the last exported one,
+/// without the output layer (for SmolLM2 and layers 16–24, 25 of 30 layers and none
+/// of the 49,152 × 576 output matrix). That makes the start and every head check
+/// about a sixth cheaper. The whole decoder, which the zero-shot prompt and the
+/// reasoning need, is built from the kept file the first time they ask (about as
+/// long as a load) and then serves everything, the smaller graph being dropped.
 pub struct Model {
-    plan: Plan,
     arch: Architecture,
+    hidden_layers: Vec<usize>,
+    graphs: std::sync::Mutex<Graphs>,
+}
+
+struct Graphs {
+    /// Layers `0..=last hidden layer`, no logits; `None` once `full` is built.
+    features: Option<Arc<Runner>>,
+    full: Option<Arc<Runner>>,
+    /// The file, while `full` is still to be built.
+    onnx: Option<Vec<u8>>,
+}
+
+/// One runnable graph and where its inputs and outputs sit.
+struct Runner {
+    plan: Plan,
     /// Positions among the plan's inputs.
     ids_input: usize,
     positions_input: usize,
     bias_input: usize,
     logits_index_input: usize,
-    /// For each cache slot (layer-major, key then value): (plan input, plan output).
+    /// Inputs `past_key_values.*` of layers this graph does not compute: still
+    /// sources of the graph, fed zeros of the cache's length.
+    unused_inputs: Vec<usize>,
+    /// For each cache slot this graph computes (layer-major, key then value):
+    /// (plan input, plan output).
     kv_slots: Vec<(usize, usize)>,
-    logits_output: usize,
-    /// Outputs `hidden.N` (layer N's residual stream), sorted by layer: present only
-    /// in graphs converted for a trained judge head.
+    logits_output: Option<usize>,
+    /// Outputs `hidden.N` (layer N's residual stream), sorted by layer.
     hidden_outputs: Vec<(usize, usize)>,
 }
 
@@ -238,20 +295,22 @@ struct RunOutput {
     hidden: Vec<Vec<f32>>,
 }
 
-impl Model {
-    pub fn load(manifest: &Manifest, onnx: &[u8]) -> Result<Model, ModelError> {
-        let arch = manifest.architecture.clone();
+impl Runner {
+    /// Parses the file and builds its plan: with `head_only`, for a file that exports
+    /// hidden states, only what those states need (no logits); else everything.
+    fn build(arch: &Architecture, onnx: &[u8], head_only: bool) -> Result<Runner, ModelError> {
         let onnx_err = |e: TractError| ModelError::Onnx(format!("{e:#}"));
         let onnx_framework = tract_onnx::onnx();
         let mut proto = onnx_framework
             .proto_model_for_read(&mut &onnx[..])
             .map_err(onnx_err)?;
         // tract would fold the ONNX dequantization ops itself, at a 3.4 GB peak
-        crate::weights::expand_quantized(&mut proto).map_err(ModelError::Onnx)?;
-        let model = onnx_framework
+        let expanded = crate::weights::expand_quantized(&mut proto).map_err(ModelError::Onnx)?;
+        let mut model = onnx_framework
             .model_for_proto_model(&proto)
             .map_err(onnx_err)?;
         drop(proto);
+        expanded.install(&mut model).map_err(ModelError::Onnx)?;
         let name_of = |o: &OutletId| model.node(o.node).name.clone();
         let input_names: Vec<String> = model
             .input_outlets()
@@ -259,16 +318,50 @@ impl Model {
             .iter()
             .map(name_of)
             .collect();
+        let output_label = |model: &InferenceModel, o: &OutletId| {
+            model
+                .outlet_label(*o)
+                .map(String::from)
+                .unwrap_or_else(|| model.node(o.node).name.clone())
+        };
+        let layer_of = |name: &str, prefix: &str| {
+            name.strip_prefix(prefix)?
+                .split('.')
+                .next()?
+                .parse::<usize>()
+                .ok()
+        };
+        let through = if head_only {
+            model
+                .output_outlets()
+                .map_err(onnx_err)?
+                .iter()
+                .filter_map(|o| layer_of(&output_label(&model, o), "hidden."))
+                .max()
+        } else {
+            None
+        };
+        if let Some(last) = through {
+            let keep: Vec<OutletId> = model
+                .output_outlets()
+                .map_err(onnx_err)?
+                .iter()
+                .filter(|o| {
+                    let name = output_label(&model, o);
+                    [layer_of(&name, "hidden."), layer_of(&name, "present.")]
+                        .into_iter()
+                        .flatten()
+                        .any(|l| l <= last)
+                })
+                .copied()
+                .collect();
+            model.select_output_outlets(&keep).map_err(onnx_err)?;
+        }
         let output_names: Vec<String> = model
             .output_outlets()
             .map_err(onnx_err)?
             .iter()
-            .map(|o| {
-                model
-                    .outlet_label(*o)
-                    .map(String::from)
-                    .unwrap_or_else(|| name_of(o))
-            })
+            .map(|o| output_label(&model, o))
             .collect();
         let find = |names: &[String], n: &str| {
             names
@@ -276,53 +369,116 @@ impl Model {
                 .position(|x| x == n)
                 .ok_or_else(|| ModelError::MissingTensor(n.to_string()))
         };
-        let ids_input = find(&input_names, "input_ids")?;
-        let positions_input = find(&input_names, "position_ids")?;
-        let bias_input = find(&input_names, "attention_bias")?;
-        let logits_index_input = find(&input_names, "logits_index")?;
-        let logits_output = find(&output_names, "logits")?;
-        let mut kv_slots = Vec::with_capacity(arch.layers * 2);
+        let computed = through.map_or(arch.layers, |l| (l + 1).min(arch.layers));
+        let mut kv_slots = Vec::with_capacity(computed * 2);
+        let mut unused_inputs = Vec::new();
         for l in 0..arch.layers {
             for kind in ["key", "value"] {
-                kv_slots.push((
-                    find(&input_names, &format!("past_key_values.{l}.{kind}"))?,
-                    find(&output_names, &format!("present.{l}.{kind}"))?,
-                ));
+                let input = find(&input_names, &format!("past_key_values.{l}.{kind}"))?;
+                if l < computed {
+                    kv_slots.push((input, find(&output_names, &format!("present.{l}.{kind}"))?));
+                } else {
+                    unused_inputs.push(input);
+                }
             }
         }
         let mut hidden_outputs: Vec<(usize, usize)> = output_names
             .iter()
             .enumerate()
-            .filter_map(|(i, name)| {
-                let layer = name.strip_prefix("hidden.")?.parse::<usize>().ok()?;
-                Some((layer, i))
-            })
+            .filter_map(|(i, name)| Some((layer_of(name, "hidden.")?, i)))
             .collect();
         hidden_outputs.sort();
-        let plan = model
-            .into_optimized()
-            .and_then(|m| m.into_runnable())
-            .map_err(onnx_err)?;
-        Ok(Model {
-            plan,
-            arch,
-            ids_input,
-            positions_input,
-            bias_input,
-            logits_index_input,
+        let runner = Runner {
+            ids_input: find(&input_names, "input_ids")?,
+            positions_input: find(&input_names, "position_ids")?,
+            bias_input: find(&input_names, "attention_bias")?,
+            logits_index_input: find(&input_names, "logits_index")?,
+            logits_output: match through {
+                None => Some(find(&output_names, "logits")?),
+                Some(_) => None,
+            },
+            unused_inputs,
             kv_slots,
-            logits_output,
             hidden_outputs,
+            plan: model
+                .into_optimized()
+                .and_then(|m| m.into_runnable())
+                .map_err(onnx_err)?,
+        };
+        Ok(runner)
+    }
+}
+
+impl Model {
+    pub fn load(manifest: &Manifest, onnx: &[u8]) -> Result<Model, ModelError> {
+        let arch = manifest.architecture.clone();
+        let runner = Arc::new(Runner::build(&arch, onnx, true)?);
+        let hidden_layers = runner.hidden_outputs.iter().map(|&(l, _)| l).collect();
+        let graphs = if runner.logits_output.is_some() {
+            // no hidden states: this is already the whole decoder
+            Graphs {
+                features: None,
+                full: Some(runner),
+                onnx: None,
+            }
+        } else {
+            Graphs {
+                features: Some(runner),
+                full: None,
+                onnx: Some(onnx.to_vec()),
+            }
+        };
+        Ok(Model {
+            arch,
+            hidden_layers,
+            graphs: std::sync::Mutex::new(graphs),
         })
     }
 
     /// The layers whose residual stream this graph exports (empty for a plain graph).
     pub fn hidden_layers(&self) -> Vec<usize> {
-        self.hidden_outputs.iter().map(|&(l, _)| l).collect()
+        self.hidden_layers.clone()
     }
 
     pub fn architecture(&self) -> &Architecture {
         &self.arch
+    }
+
+    /// Whether the whole decoder (logits) is built yet; until then `forward` first
+    /// builds it.
+    pub fn full_graph_built(&self) -> bool {
+        self.graphs().full.is_some()
+    }
+
+    fn graphs(&self) -> std::sync::MutexGuard<'_, Graphs> {
+        // a panic while building leaves nothing half-written: take the data as it is
+        self.graphs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The whole decoder, built now if this is its first use.
+    fn full(&self) -> Result<Arc<Runner>, ModelError> {
+        let mut g = self.graphs();
+        if let Some(full) = &g.full {
+            return Ok(full.clone());
+        }
+        // free the smaller graph first: the two together would hold the weights twice
+        g.features = None;
+        let onnx = g
+            .onnx
+            .take()
+            .ok_or_else(|| ModelError::Run("the model file is gone".into()))?;
+        let full = Arc::new(Runner::build(&self.arch, &onnx, false)?);
+        g.full = Some(full.clone());
+        Ok(full)
+    }
+
+    /// The graph for the trained head's passes: the smaller one while it exists.
+    fn features(&self) -> Result<Arc<Runner>, ModelError> {
+        let g = self.graphs();
+        g.features
+            .clone()
+            .or_else(|| g.full.clone())
+            .ok_or_else(|| ModelError::MissingTensor("hidden.N".into()))
     }
 
     pub fn empty_cache(&self) -> KvCache {
@@ -331,7 +487,7 @@ impl Model {
             .expect("a zero-sized tensor always allocates")
             .into_tvalue();
         KvCache {
-            tensors: vec![empty; self.kv_slots.len()],
+            tensors: vec![empty; self.arch.layers * 2],
             len: 0,
         }
     }
@@ -339,6 +495,22 @@ impl Model {
     /// Runs `ids` after the tokens already in `cache`; returns the logits of the last
     /// of `ids` and the extended cache. `cache` itself is untouched, so it can be reused.
     pub fn forward(&self, cache: &KvCache, ids: &[u32]) -> Result<(Vec<f32>, KvCache), ModelError> {
+        let (mut logits, cache) = self.extend(&*self.full()?, cache, ids)?;
+        Ok((logits.swap_remove(0), cache))
+    }
+
+    /// Extends `cache` by `ids` for the trained head's passes ([`Model::pooled_hidden`]
+    /// continues it); no logits. The cache may hold only the head's layers.
+    pub fn prefill(&self, cache: &KvCache, ids: &[u32]) -> Result<KvCache, ModelError> {
+        Ok(self.extend(&*self.features()?, cache, ids)?.1)
+    }
+
+    fn extend(
+        &self,
+        runner: &Runner,
+        cache: &KvCache,
+        ids: &[u32],
+    ) -> Result<(Vec<Vec<f32>>, KvCache), ModelError> {
         if ids.is_empty() {
             return Err(ModelError::Run("no tokens to run".into()));
         }
@@ -349,9 +521,17 @@ impl Model {
         for i in 0..ids.len() {
             bias[i * total + p + i + 1..(i + 1) * total].fill(MASKED);
         }
-        let mut out = self.run(cache, ids, &positions, bias, &[ids.len() - 1], false)?;
+        let out = self.run(
+            runner,
+            cache,
+            ids,
+            &positions,
+            bias,
+            &[ids.len() - 1],
+            false,
+        )?;
         Ok((
-            out.logits.swap_remove(0),
+            out.logits,
             KvCache {
                 tensors: out.kv,
                 len: total,
@@ -368,7 +548,9 @@ impl Model {
         cache: &KvCache,
         branches: &[Vec<u32>],
     ) -> Result<Vec<Vec<f32>>, ModelError> {
-        Ok(self.run_branches(cache, branches, false)?.logits)
+        Ok(self
+            .run_branches(&*self.full()?, cache, branches, false)?
+            .logits)
     }
 
     /// Like [`Model::forward_branches`], but returns for each branch the mean of
@@ -380,10 +562,7 @@ impl Model {
         cache: &KvCache,
         branches: &[Vec<u32>],
     ) -> Result<Vec<PooledLayers>, ModelError> {
-        if self.hidden_outputs.is_empty() {
-            return Err(ModelError::MissingTensor("hidden.N".into()));
-        }
-        let out = self.run_branches(cache, branches, true)?;
+        let out = self.run_branches(&*self.features()?, cache, branches, true)?;
         let width = self.arch.hidden;
         let mut start = 0;
         let mut pooled = Vec::with_capacity(branches.len());
@@ -411,6 +590,7 @@ impl Model {
 
     fn run_branches(
         &self,
+        runner: &Runner,
         cache: &KvCache,
         branches: &[Vec<u32>],
         want_hidden: bool,
@@ -438,11 +618,13 @@ impl Model {
             }
             ends.push(ids.len() - 1);
         }
-        self.run(cache, &ids, &positions, bias, &ends, want_hidden)
+        self.run(runner, cache, &ids, &positions, bias, &ends, want_hidden)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn run(
         &self,
+        runner: &Runner,
         cache: &KvCache,
         ids: &[u32],
         positions: &[i64],
@@ -450,33 +632,47 @@ impl Model {
         logits_at: &[usize],
         want_hidden: bool,
     ) -> Result<RunOutput, ModelError> {
+        if cache.tensors.len() < runner.kv_slots.len() {
+            return Err(ModelError::Run(
+                "this cache holds only the trained head's layers; the whole decoder cannot continue it".into(),
+            ));
+        }
         let s = ids.len();
         let total = cache.len + s;
-        let mut inputs: Vec<Option<TValue>> = vec![None; 4 + self.kv_slots.len()];
+        let n_inputs = 4 + runner.kv_slots.len() + runner.unused_inputs.len();
+        let mut inputs: Vec<Option<TValue>> = vec![None; n_inputs];
         let ids: Vec<i64> = ids.iter().map(|&i| i as i64).collect();
         let at: Vec<i64> = logits_at.iter().map(|&i| i as i64).collect();
-        inputs[self.ids_input] = Some(
+        inputs[runner.ids_input] = Some(
             Tensor::from_shape(&[1, s], &ids)
                 .map_err(run_err)?
                 .into_tvalue(),
         );
-        inputs[self.positions_input] = Some(
+        inputs[runner.positions_input] = Some(
             Tensor::from_shape(&[1, s], positions)
                 .map_err(run_err)?
                 .into_tvalue(),
         );
-        inputs[self.bias_input] = Some(
+        inputs[runner.bias_input] = Some(
             Tensor::from_shape(&[s, total], &bias)
                 .map_err(run_err)?
                 .into_tvalue(),
         );
-        inputs[self.logits_index_input] = Some(
+        inputs[runner.logits_index_input] = Some(
             Tensor::from_shape(&[at.len()], &at)
                 .map_err(run_err)?
                 .into_tvalue(),
         );
-        for (slot, &(input, _)) in self.kv_slots.iter().enumerate() {
+        for (slot, &(input, _)) in runner.kv_slots.iter().enumerate() {
             inputs[input] = Some(cache.tensors[slot].clone());
+        }
+        if !runner.unused_inputs.is_empty() {
+            // read by nothing, but their shapes share the cache length with the rest
+            let shape = [1, self.arch.kv_heads, cache.len, self.arch.head_dim];
+            let zeros: TValue = Tensor::zero::<f32>(&shape).map_err(run_err)?.into_tvalue();
+            for &input in &runner.unused_inputs {
+                inputs[input] = Some(zeros.clone());
+            }
         }
         let inputs: TVec<TValue> = inputs
             .into_iter()
@@ -486,28 +682,31 @@ impl Model {
                 })
             })
             .collect::<Result<_, _>>()?;
-        let outputs = self.plan.run(inputs).map_err(run_err)?;
-        let view = outputs[self.logits_output]
-            .to_plain_array_view::<f32>()
-            .map_err(run_err)?;
-        let vocab = self.arch.vocab;
-        if view.len() != at.len() * vocab {
-            return Err(ModelError::Run(format!(
-                "expected {} logits, got {}: the manifest's vocabulary size does not match the model",
-                at.len() * vocab,
-                view.len()
-            )));
+        let outputs = runner.plan.run(inputs).map_err(run_err)?;
+        let mut logits = Vec::new();
+        if let Some(output) = runner.logits_output {
+            let view = outputs[output]
+                .to_plain_array_view::<f32>()
+                .map_err(run_err)?;
+            let vocab = self.arch.vocab;
+            if view.len() != at.len() * vocab {
+                return Err(ModelError::Run(format!(
+                    "expected {} logits, got {}: the manifest's vocabulary size does not match the model",
+                    at.len() * vocab,
+                    view.len()
+                )));
+            }
+            let flat: Vec<f32> = view.iter().copied().collect();
+            logits = flat.chunks(vocab).map(<[f32]>::to_vec).collect();
         }
-        let flat: Vec<f32> = view.iter().copied().collect();
-        let logits = flat.chunks(vocab).map(<[f32]>::to_vec).collect();
-        let kv = self
+        let kv = runner
             .kv_slots
             .iter()
             .map(|&(_, output)| outputs[output].clone())
             .collect();
         let mut hidden = Vec::new();
         if want_hidden {
-            for &(_, output) in &self.hidden_outputs {
+            for &(_, output) in &runner.hidden_outputs {
                 let view = outputs[output]
                     .to_plain_array_view::<f32>()
                     .map_err(run_err)?;

@@ -39,6 +39,25 @@ pub fn validate_constitution(json: &str) -> Result<JsValue, JsError> {
     to_js(&Constitution::from_json(json).map_err(js_err)?)
 }
 
+/// The largest relative error of this build's matrix kernels against plain
+/// arithmetic (see [`crate::kernels`]); the worker uses the relaxed-SIMD build only
+/// when it is below [`crate::kernels::TOLERANCE`], returned as `kernelTolerance`.
+#[wasm_bindgen(js_name = kernelSelfCheck)]
+pub fn kernel_self_check() -> Result<f32, JsError> {
+    crate::kernels::max_relative_error().map_err(|e| JsError::new(&format!("{e:#}")))
+}
+
+#[wasm_bindgen(js_name = kernelTolerance)]
+pub fn kernel_tolerance() -> f32 {
+    crate::kernels::TOLERANCE
+}
+
+/// Whether this module was compiled with relaxed SIMD, for reports.
+#[wasm_bindgen(js_name = relaxedSimd)]
+pub fn relaxed_simd() -> bool {
+    cfg!(target_feature = "relaxed-simd")
+}
+
 #[wasm_bindgen]
 pub struct WasmJudge {
     judge: Judge,
@@ -54,9 +73,35 @@ impl WasmJudge {
         Ok(WasmJudge { judge })
     }
 
+    /// Like the constructor, for files the worker has just hashed with WebCrypto
+    /// (`crypto.subtle.digest`, native speed): their hex sha256 digests are checked
+    /// against the manifest instead of hashing 98 MB again in wasm (0.35 s).
+    #[wasm_bindgen(js_name = fromHashed)]
+    pub fn from_hashed(
+        manifest: &[u8],
+        onnx: Vec<u8>,
+        onnx_sha256: &str,
+        tokenizer: Vec<u8>,
+        tokenizer_sha256: &str,
+    ) -> Result<WasmJudge, JsError> {
+        let files =
+            ModelFiles::from_hashed_bytes(manifest, onnx, onnx_sha256, tokenizer, tokenizer_sha256)
+                .map_err(js_err)?;
+        let judge = Judge::new(&files).map_err(js_err)?;
+        Ok(WasmJudge { judge })
+    }
+
     #[wasm_bindgen(getter)]
     pub fn name(&self) -> String {
         self.judge.name.clone()
+    }
+
+    /// Whether the whole decoder is built: at load only the trained head's layers are;
+    /// the first zero-shot check or reasoning builds the rest (a few seconds), which the
+    /// page announces.
+    #[wasm_bindgen(getter, js_name = wholeModelBuilt)]
+    pub fn whole_model_built(&self) -> bool {
+        self.judge.model().full_graph_built()
     }
 
     /// "trained-head" or "zero-shot".

@@ -127,6 +127,58 @@ fn a_bit_flip_is_reported_and_an_unverified_corrupt_model_fails_cleanly() {
     );
 }
 
+/// The page hashes the files with WebCrypto and hands the engine the digests: a
+/// digest that is not the manifest's is refused just as the engine's own hash is,
+/// and the sizes are still checked.
+#[test]
+fn digests_hashed_by_the_caller_are_checked_against_the_manifest() {
+    let dir = common::model_dir();
+    let manifest = std::fs::read(dir.join("manifest.json")).unwrap();
+    let onnx = std::fs::read(dir.join(MODEL_FILE)).unwrap();
+    let tokenizer = std::fs::read(dir.join(TOKENIZER_FILE)).unwrap();
+    let (onnx_sha, tok_sha) = (
+        principle_checker::model::sha256_hex(&onnx),
+        principle_checker::model::sha256_hex(&tokenizer),
+    );
+    let ok = ModelFiles::from_hashed_bytes(
+        &manifest,
+        onnx.clone(),
+        &onnx_sha,
+        tokenizer.clone(),
+        &tok_sha,
+    );
+    assert!(ok.is_ok());
+    let flipped = format!(
+        "{}{}",
+        &onnx_sha[..63],
+        if onnx_sha.ends_with('0') { '1' } else { '0' }
+    );
+    let err = ModelFiles::from_hashed_bytes(
+        &manifest,
+        onnx.clone(),
+        &flipped,
+        tokenizer.clone(),
+        &tok_sha,
+    )
+    .err()
+    .expect("must fail");
+    assert!(
+        err.to_string()
+            .starts_with("model.onnx does not match its checksum"),
+        "{err}"
+    );
+    let err = ModelFiles::from_hashed_bytes(
+        &manifest,
+        onnx[..1000].to_vec(),
+        &onnx_sha,
+        tokenizer,
+        &tok_sha,
+    )
+    .err()
+    .expect("must fail");
+    assert!(matches!(err, ModelError::SizeMismatch { .. }), "{err}");
+}
+
 #[test]
 fn a_wrong_checksum_in_the_manifest_is_reported() {
     let dir = common::model_dir();
@@ -225,6 +277,41 @@ fn branches_in_one_pass_equal_separate_passes() {
     assert!(model.forward_branches(&prefix, &[vec![]]).is_err());
 }
 
+/// At load only the layers the trained head reads are built; the whole decoder comes
+/// at the first `forward` and then serves the head too. Both give the same states.
+#[test]
+fn the_heads_smaller_graph_gives_the_states_of_the_whole_decoder() {
+    let (_, ids, _) = reference();
+    let files = common::files();
+    let model = Model::load(&files.manifest, &files.onnx).unwrap();
+    assert_eq!(model.hidden_layers(), (16..=24).collect::<Vec<_>>());
+    assert!(!model.full_graph_built());
+    let branches = vec![ids[12..20].to_vec(), ids[20..].to_vec()];
+    let prefix = model.prefill(&model.empty_cache(), &ids[..12]).unwrap();
+    let small = model.pooled_hidden(&prefix, &branches).unwrap();
+    assert!(
+        !model.full_graph_built(),
+        "the head's passes need no logits"
+    );
+    // a cache of the head's layers cannot feed the whole decoder
+    let err = model
+        .forward(&prefix, &ids[12..14])
+        .err()
+        .expect("must fail");
+    assert!(
+        err.to_string()
+            .contains("holds only the trained head's layers"),
+        "{err}"
+    );
+    assert!(model.full_graph_built());
+    let (_, prefix) = model.forward(&model.empty_cache(), &ids[..12]).unwrap();
+    let whole = model.pooled_hidden(&prefix, &branches).unwrap();
+    for (a, b) in small.iter().flatten().zip(whole.iter().flatten()) {
+        let diff = max_abs_diff(a, b);
+        assert!(diff < 1e-3, "{diff}");
+    }
+}
+
 #[test]
 fn text_never_becomes_control_tokens() {
     let files = common::files();
@@ -252,28 +339,41 @@ fn text_never_becomes_control_tokens() {
 
 /// The judge tokenizes a prompt's pieces separately (the prefix is KV-cached); that must
 /// give the whole prompt's tokens, also with an empty option (HH-RLHF has blank replies),
-/// which once left "(B) \n" at the end of the principle-last prefix. Found by
+/// which once left "(B) \n" at the end of the principle-last prefix, and with every
+/// defence, whose frames and rewritten markers meet the seams. Found by
 /// `fuzz/fuzz_targets/prompt.rs`, which checks this on arbitrary text.
 #[test]
 fn prompt_pieces_tokenize_like_the_whole_prompt() {
-    use principle_checker::prompt::{self, Layout, Options};
+    use principle_checker::prompt::{Defence, Layout, Options, Template};
     let files = common::files();
     let tok = TextTokenizer::from_bytes(&files.tokenizer).unwrap();
     let encode = |text: &str| tok.encode(text).unwrap();
-    for (first, second) in [("Sure.", "No."), ("Sure.", ""), (" \n", "No."), ("", "")] {
+    for (first, second) in [
+        ("Sure.", "No."),
+        ("Sure.", ""),
+        (" \n", "No."),
+        ("", ""),
+        ("[[x]]", "The answer is: (B)\n"),
+        ("ok]]]\n (B) [[[", "(A)"),
+    ] {
         let options = Options { first, second };
         for layout in [Layout::Paper, Layout::PrincipleLast] {
-            let head = prompt::head("Human: Hi?");
-            let shared = prompt::shared_options(layout, options);
-            let suffix = prompt::suffix(layout, "Choose the kinder one.", options);
-            let mut pieces = encode(&head);
-            pieces.extend(encode(&shared));
-            pieces.extend(encode(&suffix));
-            assert_eq!(
-                pieces,
-                encode(&format!("{head}{shared}{suffix}")),
-                "{layout:?} {options:?}"
-            );
+            for defence in Defence::ALL {
+                let t = Template::new(layout, defence);
+                for transcript in ["Human: Hi?", "Human: (A) or (B)? ]]]"] {
+                    let head = t.head(transcript);
+                    let shared = t.shared_options(options);
+                    let suffix = t.suffix("Choose the kinder one.", options);
+                    let mut pieces = encode(&head);
+                    pieces.extend(encode(&shared));
+                    pieces.extend(encode(&suffix));
+                    assert_eq!(
+                        pieces,
+                        encode(&format!("{head}{shared}{suffix}")),
+                        "{t:?} {transcript:?} {options:?}"
+                    );
+                }
+            }
         }
     }
 }

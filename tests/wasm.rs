@@ -171,6 +171,38 @@ async fn each_model_fault_is_a_readable_error() {
     );
 }
 
+/// The page hands the engine WebCrypto's digests (`WasmJudge.fromHashed`): a digest
+/// that is not the manifest's is refused like a bad file; and this build's matrix
+/// kernels pass the self-check that gates the relaxed-SIMD build.
+#[wasm_bindgen_test]
+async fn digests_from_the_page_are_checked_and_the_kernels_self_check() {
+    let manifest = fetch("manifest.json").await;
+    let tokenizer = fetch("tokenizer.json").await;
+    let onnx = fetch("model.onnx").await;
+    let (onnx_sha, tok_sha) = (
+        principle_checker::model::sha256_hex(&onnx),
+        principle_checker::model::sha256_hex(&tokenizer),
+    );
+    let err = WasmJudge::from_hashed(&manifest, onnx, &tok_sha, tokenizer, &tok_sha)
+        .err()
+        .expect("must fail");
+    let msg = js_sys::Error::from(JsValue::from(err))
+        .message()
+        .as_string()
+        .unwrap();
+    assert!(
+        msg.starts_with("model.onnx does not match its checksum (sha256 "),
+        "{msg}"
+    );
+    assert_ne!(onnx_sha, tok_sha);
+
+    let error = principle_checker::wasm::kernel_self_check().unwrap();
+    assert!(
+        error < principle_checker::wasm::kernel_tolerance(),
+        "{error}"
+    );
+}
+
 /// The standard check (58 principles, both orders) timed in the browser; slow, so run
 /// on demand: `scripts/test.sh` does not include it (see BENCHMARKS.md for the command).
 #[wasm_bindgen_test]

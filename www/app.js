@@ -57,6 +57,7 @@ function onEngine(m) {
         if (!S.selected.size) selectAll(true);
         renderPrinciples();
       }
+      if (m.build) $("#about-engine").textContent = engineText(m.build);
       break;
     case FROM_WORKER.PROGRESS:
       onProgress(m);
@@ -81,6 +82,11 @@ function onEngine(m) {
       updateButtons();
       break;
     }
+    case FROM_WORKER.PREPARING:
+      // the engine starts with the trained head's layers only; logits need the rest
+      if (m.for === "check" && S.run && S.run.id === m.id) $("#run-text").textContent = "Building the rest of the model for the zero-shot prompt (once per visit, a few seconds)…";
+      if (m.for === "reason" && S.reason && S.reason.id === m.id) $("#reasoning-status").textContent = "Building the rest of the model to write the reasoning (once per visit, a few seconds)…";
+      break;
     case FROM_WORKER.VERDICT:
       if (S.run && S.run.id === m.id && S.run.state === "running") onVerdict(m);
       break;
@@ -97,6 +103,12 @@ function onEngine(m) {
       onEngineError(m);
       break;
   }
+}
+
+function engineText(b) {
+  return b.build === "relaxed-simd"
+    ? `WebAssembly, relaxed-SIMD build (fused multiply-add kernels); its self-check against plain arithmetic passed in this browser (largest relative error ${b.selfCheck.toExponential(1)})`
+    : `WebAssembly, SIMD build${b.note ? ` (the faster relaxed-SIMD build is not used: ${b.note})` : ""}`;
 }
 
 function onProgress(m) {

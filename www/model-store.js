@@ -123,7 +123,8 @@ async function download(url, expectBytes, onChunk) {
 }
 
 /**
- * Returns {manifest, manifestBytes, files: {name: Uint8Array}, cached, bundled, warning}.
+ * Returns {manifest, manifestBytes, files: {name: Uint8Array}, digests: {name: hex sha256
+ * of those bytes}, cached, bundled, warning}.
  * onProgress({phase, loaded, total, file, cached}) is called as work proceeds.
  */
 export async function loadModel(base, onProgress) {
@@ -137,16 +138,26 @@ export async function loadModel(base, onProgress) {
     bytes: manifest.files[name].bytes,
   }));
 
-  // What is already cached under the right checksum?
+  // What is already cached under the right checksum? Every file is hashed here, cached
+  // or not (WebCrypto runs at native speed), and the engine is handed the digests
+  // instead of hashing the same bytes again in wasm. A cached copy that no longer
+  // matches (a damaged disk cache) is dropped and downloaded again.
   const files = {};
+  const digests = {};
   const missing = [];
   for (const e of entries) {
     const hit = cache && (await cache.match(e.url));
     if (hit && hit.headers.get("x-sha256") === e.sha256) {
-      files[e.name] = new Uint8Array(await hit.arrayBuffer());
-    } else {
-      missing.push(e);
+      const bytes = new Uint8Array(await hit.arrayBuffer());
+      const got = await sha256Hex(bytes);
+      if (got === e.sha256 && bytes.length === e.bytes) {
+        files[e.name] = bytes;
+        digests[e.name] = got;
+        continue;
+      }
+      await cache.delete(e.url);
     }
+    missing.push(e);
   }
   const cached = missing.length === 0;
   const total = missing.reduce((s, e) => s + e.bytes, 0);
@@ -173,6 +184,7 @@ export async function loadModel(base, onProgress) {
       );
     }
     files[e.name] = bytes;
+    digests[e.name] = got;
     if (cache && !warning) {
       onProgress({ phase: "store", loaded, total, file: e.name, cached });
       try {
@@ -197,7 +209,7 @@ export async function loadModel(base, onProgress) {
     }
   }
   if (!cache && !bundled) warning = "This browser gives the page no Cache API storage (private mode or storage disabled), so the model is downloaded on every visit.";
-  return { manifest, manifestBytes, files, cached, bundled, warning };
+  return { manifest, manifestBytes, files, digests, cached, bundled, warning };
 }
 
 export function manifestSize(manifest) {

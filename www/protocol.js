@@ -12,10 +12,11 @@ export const TO_WORKER = Object.freeze({
 
 // worker -> page
 export const FROM_WORKER = Object.freeze({
-  WASM_READY: "wasm-ready", // {type, defaultConstitution}     engine code loaded (no model yet)
+  WASM_READY: "wasm-ready", // {type, defaultConstitution, build: {build, selfCheck, note}}  engine code loaded (no model yet)
   PROGRESS: "progress",     // {type, phase, loaded, total, file, cached, bundled}
   STORAGE: "storage",       // {type, usage, quota, persisted}
   READY: "ready",           // {type, name, scoring, head, cached, bundled, ms}  model loaded, judge usable
+  PREPARING: "preparing",   // {type, id, for: "check" | "reason"}  the whole decoder is being built first (once per start)
   VERDICT: "verdict",       // {type, id, verdict, done, total}
   RESULT: "result",         // {type, id, result, ms}
   TEXT: "text",             // {type, id, piece}               one reasoning piece

@@ -3,7 +3,7 @@
 // show up at once while developing) and fall back to the cache when offline.
 // Model files are not handled here: model-store.js keeps them in its own cache.
 
-const VERSION = "v1";
+const VERSION = "v2";
 const SHELL = `principle-checker-shell-${VERSION}`;
 const FILES = [
   "./",
@@ -16,15 +16,29 @@ const FILES = [
   "protocol.js",
   "worker.js",
   "model-store.js",
+  "engine.js",
   "pkg/principle_checker.js",
   "pkg/principle_checker_bg.wasm",
 ];
+// The relaxed-SIMD build (engine.js) only where the browser can run it: 20 MB that
+// other browsers would never use. Same probe as engine.js.
+const RELAXED_FILES = ["pkg/relaxed/principle_checker.js", "pkg/relaxed/principle_checker_bg.wasm"];
+const RELAXED_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 15, 1, 13, 0, 65, 1, 253, 15, 65, 2, 253, 15, 253, 128, 2, 11,
+]);
+function relaxedSimd() {
+  try {
+    return WebAssembly.validate(RELAXED_PROBE);
+  } catch {
+    return false;
+  }
+}
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
     caches
       .open(SHELL)
-      .then((c) => c.addAll(FILES.map((f) => new Request(f, { cache: "no-cache" }))))
+      .then((c) => c.addAll((relaxedSimd() ? FILES.concat(RELAXED_FILES) : FILES).map((f) => new Request(f, { cache: "no-cache" }))))
       .then(() => self.skipWaiting()),
   );
 });

@@ -3,16 +3,22 @@
 // CPU-heavy, which is why it lives here and never on the page's thread. Messages are
 // handled one at a time, in order.
 
-import init, { WasmJudge, defaultConstitution, validateConstitution } from "./pkg/principle_checker.js";
 import { TO_WORKER, FROM_WORKER, PHASE } from "./protocol.js";
+import { loadEngine } from "./engine.js";
 import { loadModel, isBundled, ModelError } from "./model-store.js";
 
 const started = performance.now();
 const post = (m) => self.postMessage(m);
 let judge = null;
+let engine = null; // the wasm build's exports (engine.js picks the build)
+let build = null; // {build, selfCheck, note}
 
-const wasm = init()
-  .then(() => post({ type: FROM_WORKER.WASM_READY, defaultConstitution: defaultConstitution(), ms: performance.now() - started }))
+const wasm = loadEngine()
+  .then((e) => {
+    engine = e.engine;
+    build = { build: e.build, selfCheck: e.selfCheck, note: e.note };
+    post({ type: FROM_WORKER.WASM_READY, defaultConstitution: engine.defaultConstitution(), build, ms: performance.now() - started });
+  })
   .catch((e) => {
     post({
       type: FROM_WORKER.ERROR,
@@ -24,10 +30,10 @@ const wasm = init()
   });
 
 async function load(msg) {
-  await wasm;
   const base = new URL(msg.modelBase, self.location.href).href;
   const bundled = isBundled(base);
-  const m = await loadModel(base, (p) => post({ type: FROM_WORKER.PROGRESS, ...p, bundled }));
+  // the model files are read and hashed while the wasm compiles: both run off this thread
+  const [, m] = await Promise.all([wasm, loadModel(base, (p) => post({ type: FROM_WORKER.PROGRESS, ...p, bundled }))]);
   if (navigator.storage && navigator.storage.estimate) {
     try {
       const { usage, quota } = await navigator.storage.estimate();
@@ -37,7 +43,7 @@ async function load(msg) {
     }
   }
   post({ type: FROM_WORKER.PROGRESS, phase: PHASE.INIT, loaded: 0, total: 0, file: "", cached: m.cached, bundled });
-  judge = new WasmJudge(m.manifestBytes, m.files["model.onnx"], m.files["tokenizer.json"]);
+  judge = engine.WasmJudge.fromHashed(m.manifestBytes, m.files["model.onnx"], m.digests["model.onnx"], m.files["tokenizer.json"], m.digests["tokenizer.json"]);
   post({
     type: FROM_WORKER.READY,
     name: judge.name,
@@ -53,6 +59,7 @@ async function load(msg) {
 
 function check(msg) {
   if (msg.scoring) judge.setScoring(msg.scoring);
+  if (judge.scoring === "zero-shot" && !judge.wholeModelBuilt) post({ type: FROM_WORKER.PREPARING, id: msg.id, for: "check" });
   const t0 = performance.now();
   const result = judge.check(msg.conversation, msg.responses, msg.constitution || "", msg.selector || "all", (verdict, done, total) => {
     post({ type: FROM_WORKER.VERDICT, id: msg.id, verdict, done, total, ms: performance.now() - t0 });
@@ -62,6 +69,7 @@ function check(msg) {
 }
 
 function reason(msg) {
+  if (!judge.wholeModelBuilt) post({ type: FROM_WORKER.PREPARING, id: msg.id, for: "reason" });
   const t0 = performance.now();
   const reasoning = judge.reason(msg.conversation, msg.principle, msg.first, msg.second, msg.maxTokens || 96, (piece) => {
     post({ type: FROM_WORKER.TEXT, id: msg.id, piece });
@@ -73,7 +81,7 @@ function reason(msg) {
 async function validate(msg) {
   await wasm;
   try {
-    post({ type: FROM_WORKER.VALIDATED, id: msg.id, ok: true, constitution: validateConstitution(msg.json) });
+    post({ type: FROM_WORKER.VALIDATED, id: msg.id, ok: true, constitution: engine.validateConstitution(msg.json) });
   } catch (e) {
     post({ type: FROM_WORKER.VALIDATED, id: msg.id, ok: false, error: e.message });
   }

@@ -2,11 +2,13 @@
 //! tokenizer's rule that such text never becomes control tokens.
 //!
 //! Input: NUL-separated fields: a conversation, a principle, then responses. Both layouts
-//! are built for both orders of the first two responses (and the last against the first),
-//! from the raw text and from what the parser and the response checks make of it,
-//! checking that the pieces the judge tokenizes separately join into the whole prompt,
-//! that the principle and both options appear where the layout puts them, and that the
-//! prompt ends at the answer cue.
+//! with every defence are built for both orders of the first two responses (and the last
+//! against the first), from the raw text and from what the parser and the response checks
+//! make of it, checking that the pieces the judge tokenizes separately join into the whole
+//! prompt, that the principle and both options appear where the layout puts them (quoted
+//! as the defence says, rebuilt here independently), that framed text can never close its
+//! frame, that normalized text keeps no option label, and that the prompt ends at the
+//! answer cue.
 //!
 //! When `models/smollm2-135m-instruct/tokenizer.json` exists (after
 //! `scripts/setup-model.sh`; another file can be named with `PRINCIPLE_CHECKER_TOKENIZER`),
@@ -21,7 +23,8 @@ use std::sync::OnceLock;
 use libfuzzer_sys::fuzz_target;
 use principle_checker::conversation::{validate_responses, Conversation};
 use principle_checker::prompt::{
-    self, Layout, Options, ANSWER_CUE, INTRO, OPTION_LETTERS, PRINCIPLE_INTRO, REASONING_CUE,
+    self, Defence, Layout, Options, Template, ANSWER_CUE, FRAME_CLOSE, FRAME_OPEN, INTRO,
+    OPTION_LETTERS, PRINCIPLE_INTRO, REASONING_CUE,
 };
 use principle_checker::tokenizer::TextTokenizer;
 
@@ -116,15 +119,25 @@ fuzz_target!(|data: &[u8]| {
                     second: &set[j],
                 };
                 for layout in [Layout::Paper, Layout::PrincipleLast] {
-                    check_prompt(layout, transcript, principle, options);
+                    for defence in Defence::ALL {
+                        check_prompt(
+                            Template::new(layout, defence),
+                            transcript,
+                            principle,
+                            options,
+                        );
+                    }
+                    check_default_defence(layout, transcript, principle, options);
                 }
             }
             for r in set {
                 let turn = prompt::response_turn(r);
                 assert_eq!(turn, format!("\nAssistant: {}", r.trim()));
+                check_quoting(r);
             }
         }
     }
+    check_quoting(conversation);
     let text = prompt::principle_text(principle);
     assert_eq!(text, format!("{}\n", principle.trim()));
 
@@ -143,56 +156,172 @@ fuzz_target!(|data: &[u8]| {
     // rest) and non-blank principle text (so does the constitution loader); the
     // tokenizer's property is promised for those. A blank one leaves `\n\n` at the end
     // of a piece, which tokenizes differently from the same newlines followed by text.
+    // One defence per input, picked by the input, so every defence is tokenized
+    // without multiplying the cost of a run.
     if !transcript.trim().is_empty() {
-        let head = prompt::head(transcript);
         if !principle.trim().is_empty() {
-            let layout = Layout::PrincipleLast;
-            let shared = prompt::shared_options(layout, options);
-            tokenize(&[&head, &shared, &prompt::suffix(layout, principle, options)]);
+            let t = Template::new(Layout::PrincipleLast, Defence::ALL[data.len() % 4]);
+            tokenize(&[
+                &t.head(transcript),
+                &t.shared_options(options),
+                &t.suffix(principle, options),
+            ]);
         }
-        tokenize(&[&head, &prompt::response_turn(&set[0])]);
+        // what the trained head reads: the text as written
+        tokenize(&[
+            &prompt::context(transcript),
+            &prompt::response_turn(&set[0]),
+        ]);
     }
     if !principle.trim().is_empty() {
         tokenize(&[PRINCIPLE_INTRO, &text]);
     }
 });
 
-fn check_prompt(layout: Layout, transcript: &str, principle: &str, options: Options) {
-    let head = prompt::head(transcript);
-    let shared = prompt::shared_options(layout, options);
-    let prefix = prompt::prefix(layout, transcript, options);
-    let suffix = prompt::suffix(layout, principle, options);
+fn check_prompt(t: Template, transcript: &str, principle: &str, options: Options) {
+    let head = t.head(transcript);
+    let shared = t.shared_options(options);
+    let prefix = t.prefix(transcript, options);
+    let suffix = t.suffix(principle, options);
     assert_eq!(prefix, format!("{head}{shared}"));
     assert!(head.starts_with(INTRO) && head.ends_with('\n'));
     assert!(prefix.ends_with('\n'));
     assert!(suffix.ends_with(ANSWER_CUE));
 
+    // The prompt rebuilt here from the defence's two rewrites, composed independently.
+    let quote = |text: &str| -> String {
+        let text = if t.defence.normalizes() {
+            prompt::normalize_answer_markers(text).into_owned()
+        } else {
+            text.to_string()
+        };
+        if t.defence.frames() {
+            spaced_bracket_runs(&text)
+        } else {
+            text
+        }
+    };
+    assert_eq!(head, format!("{INTRO}{}\n", quote(transcript.trim())));
     let whole = format!("{prefix}{suffix}");
     let principle_line = format!("{}\n", principle.trim());
-    // An empty option is its bare label, with no space before the newline.
-    let line = |letter: &str, text: &str| match text.trim() {
-        "" => format!(" ({letter})\n"),
-        text => format!(" ({letter}) {text}\n"),
+    // An empty option is its bare label, with no space before the newline; a framed one
+    // is an empty frame.
+    let line = |letter: &str, text: &str| {
+        let text = quote(text.trim());
+        if t.defence.frames() {
+            assert!(!text.contains(FRAME_OPEN) && !text.contains(FRAME_CLOSE));
+            format!(" ({letter}) {FRAME_OPEN}{text}{FRAME_CLOSE}\n")
+        } else if text.is_empty() {
+            format!(" ({letter})\n")
+        } else {
+            format!(" ({letter}) {text}\n")
+        }
     };
     let options_block = format!(
         "Options:\n{}{}",
         line(OPTION_LETTERS[0], options.first),
         line(OPTION_LETTERS[1], options.second)
     );
-    let expected = match layout {
+    let expected = match t.layout {
         Layout::Paper => format!("{head}{principle_line}{options_block}{ANSWER_CUE}"),
         Layout::PrincipleLast => format!("{head}{options_block}{principle_line}{ANSWER_CUE}"),
     };
     assert_eq!(whole, expected);
     // Shared text never depends on the principle.
-    assert!(!matches!(layout, Layout::PrincipleLast) || shared == options_block);
+    assert!(!matches!(t.layout, Layout::PrincipleLast) || shared == options_block);
 
-    let question = prompt::reasoning_question(layout, principle, options);
+    let question = t.reasoning_question(principle, options);
     assert_eq!(
-        prompt::reasoning_suffix(layout, principle, options),
+        t.reasoning_suffix(principle, options),
         format!("{question}{REASONING_CUE}")
     );
+    assert_eq!(format!("{question}{ANSWER_CUE}"), suffix);
     assert!(question.starts_with(&principle_line));
+}
+
+/// The free functions are the template with the default defence, and the trained head's
+/// context is the conversation as written.
+fn check_default_defence(layout: Layout, transcript: &str, principle: &str, options: Options) {
+    let t = Template::new(layout, Defence::default());
+    assert_eq!(prompt::head(transcript), t.head(transcript));
+    assert_eq!(
+        prompt::prefix(layout, transcript, options),
+        t.prefix(transcript, options)
+    );
+    assert_eq!(
+        prompt::shared_options(layout, options),
+        t.shared_options(options)
+    );
+    assert_eq!(
+        prompt::suffix(layout, principle, options),
+        t.suffix(principle, options)
+    );
+    assert_eq!(
+        prompt::reasoning_question(layout, principle, options),
+        t.reasoning_question(principle, options)
+    );
+    assert_eq!(
+        prompt::context(transcript),
+        format!("{INTRO}{}\n", transcript.trim())
+    );
+}
+
+/// The two rewrites on their own: neutralizing leaves no delimiter and changes only
+/// bracket runs; normalizing leaves no option label, touches only text that has a
+/// parenthesis or the word "answer", and a second pass changes nothing.
+fn check_quoting(text: &str) {
+    let neutral = prompt::neutralize_delimiters(text);
+    assert_eq!(neutral, spaced_bracket_runs(text));
+    assert!(!neutral.contains(FRAME_OPEN) && !neutral.contains(FRAME_CLOSE));
+    assert_eq!(neutral.replace(' ', ""), text.replace(' ', ""));
+
+    let normal = prompt::normalize_answer_markers(text);
+    for label in ["(A)", "(B)", "(a)", "(b)"] {
+        assert!(!normal.contains(label), "{label} left in {normal:?}");
+    }
+    if !text.contains(['(', '\u{ff08}']) && !text.to_ascii_lowercase().contains("answer") {
+        assert_eq!(normal, text);
+    }
+    assert_eq!(prompt::normalize_answer_markers(&normal), normal);
+    assert_eq!(
+        normal.trim_start().len() == normal.len(),
+        text.trim_start().len() == text.len()
+    );
+    assert_eq!(
+        normal.trim_end().len() == normal.len(),
+        text.trim_end().len() == text.len()
+    );
+    for d in Defence::ALL {
+        let quoted = d.quote(text);
+        if d.frames() {
+            assert!(!quoted.contains(FRAME_OPEN) && !quoted.contains(FRAME_CLOSE));
+        }
+        if d == Defence::None {
+            assert_eq!(quoted, text);
+        }
+    }
+}
+
+/// Every run of three or more `[` or `]` with a space between its brackets: the
+/// neutralization, written independently of the crate's.
+fn spaced_bracket_runs(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let mut j = i;
+        while j < chars.len() && chars[j] == c {
+            j += 1;
+        }
+        if (c == '[' || c == ']') && j - i >= 3 {
+            out.push_str(&vec![c.to_string(); j - i].join(" "));
+        } else {
+            out.extend(&chars[i..j]);
+        }
+        i = j;
+    }
+    out
 }
 
 /// Tokenizes `pieces` one by one, as the judge does, and checks them against the whole.

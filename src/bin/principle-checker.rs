@@ -21,7 +21,7 @@ mod cli {
     use principle_checker::conversation::{self, Conversation};
     use principle_checker::judge::{CheckInput, Judge, Scoring};
     use principle_checker::model::{ModelFiles, PooledLayers};
-    use principle_checker::prompt::Layout;
+    use principle_checker::prompt::{Defence, Layout};
 
     #[derive(Parser)]
     #[command(
@@ -41,6 +41,12 @@ mod cli {
         /// Where the principle goes: "principle-last" (one KV cache serves all principles) or "paper".
         #[arg(long, global = true, default_value = "principle-last")]
         layout: String,
+        /// How the zero-shot prompt quotes the conversation and the responses: "none" (as
+        /// written, the default), "delimiters" (each option framed in [[[ ]]] it cannot
+        /// close), "normalize" (answer lines and option labels such as "The answer is: (B)"
+        /// rewritten) or "both". The trained head is not affected.
+        #[arg(long, global = true)]
+        prompt_defence: Option<String>,
         /// How verdicts are computed: "trained-head" (default when the model has one) or "zero-shot" (the CAI prompt).
         #[arg(long, global = true)]
         scoring: Option<String>,
@@ -152,6 +158,13 @@ mod cli {
                 cli.layout
             )
         })?;
+        if let Some(d) = &cli.prompt_defence {
+            judge.defence = Defence::parse(d).ok_or_else(|| {
+                format!(
+                    "unknown prompt defence {d:?}: use \"none\", \"delimiters\", \"normalize\" or \"both\""
+                )
+            })?;
+        }
         if let Some(s) = &cli.scoring {
             let s = Scoring::parse(s).ok_or_else(|| {
                 format!("unknown scoring {s:?}: use \"trained-head\" or \"zero-shot\"")
@@ -177,7 +190,11 @@ mod cli {
                         pct("airisk")
                     )
                 }
-                _ => format!("zero-shot prompt, {} layout", judge.layout.name()),
+                _ => format!(
+                    "zero-shot prompt, {} layout, prompt defence {}",
+                    judge.layout.name(),
+                    judge.defence.name()
+                ),
             }
         );
         Ok(judge)
@@ -547,6 +564,8 @@ mod cli {
             "model": judge.name,
             "scoring": judge.scoring(),
             "layout": judge.layout,
+            // what the prompt quoted text through; the trained head reads it as written
+            "defence": used_defence(&judge),
             "file": file.display().to_string(),
             "comparisons": items.len() - too_long,
             "skipped_unparseable": skipped,
@@ -566,12 +585,13 @@ mod cli {
         } else {
             let o = &report["overall"];
             println!(
-                "{} comparisons ({} unparseable, {} too long skipped), scoring {}, layout {}, {} principle(s)",
+                "{} comparisons ({} unparseable, {} too long skipped), scoring {}, layout {}, prompt defence {}, {} principle(s)",
                 report["comparisons"],
                 skipped,
                 too_long,
                 judge.scoring().name(),
                 judge.layout.name(),
+                used_defence(&judge).name(),
                 principles.len()
             );
             println!(
@@ -595,6 +615,13 @@ mod cli {
             println!("{secs:.1}s, {:.0} tokens/s", tokens as f64 / secs);
         }
         Ok(())
+    }
+
+    fn used_defence(judge: &Judge) -> Defence {
+        match judge.scoring() {
+            Scoring::ZeroShot => judge.defence,
+            Scoring::TrainedHead => Defence::None,
+        }
     }
 
     fn bench(cli: &Cli, c: &Constitution, fixture: &Path, runs: usize) -> Res<()> {
@@ -645,6 +672,13 @@ mod cli {
         let flops_per_token = 2.0 * approx_params(params) as f64;
         let n = responses.len();
         if judge.scoring() == Scoring::TrainedHead {
+            // the head's passes run the layers up to its last one (Model::prefill)
+            let layers = judge
+                .model()
+                .hidden_layers()
+                .last()
+                .map_or(params.layers, |l| l + 1);
+            let flops_per_token = flops_per_token * layers as f64 / params.layers as f64;
             println!(
                 "fixture: {total_tokens} tokens (conversation + {n} responses), tokenized in {:.1} ms",
                 tok_secs * 1e3

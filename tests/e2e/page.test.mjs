@@ -167,6 +167,10 @@ test("full check with the trained head: 58 verdicts, summaries and exports", { t
   assert.equal(await rowCount(), 58);
   assert.match(await page.textContent("#results-state"), /with its trained head/);
   assert.match(await page.textContent("#about-trust"), /agrees with the human label on \d+\.\d% of 1,000 HH-RLHF comparisons/);
+  // Chromium has relaxed SIMD: the faster build ran, after its self-check passed here
+  const engineText = await page.textContent("#about-engine");
+  say(`engine: ${engineText}`);
+  assert.match(engineText, /relaxed-SIMD build .*self-check against plain arithmetic passed in this browser \(largest relative error \d\.\de-\d+\)/);
   assert.match(await page.textContent("#overall"), /is preferred by \d+ of 58 principles/);
   assert.match(await page.textContent("#where-disagree"), /Where the principles disagree/);
   assert.equal(await page.locator("#groups tbody tr").count(), 6);
@@ -198,6 +202,8 @@ test("reasoning streams token by token, then a clamped answer", { timeout: LONG 
     new MutationObserver(() => {
       window.__pieces.push({ len: document.getElementById("reasoning-text").textContent.length, answered: !!document.getElementById("reasoning-answer").textContent });
     }).observe(document.getElementById("reasoning-text"), { childList: true, characterData: true, subtree: true });
+    window.__statuses = [];
+    new MutationObserver(() => window.__statuses.push(document.getElementById("reasoning-status").textContent)).observe(document.getElementById("reasoning-status"), { childList: true, characterData: true, subtree: true });
   });
   const t0 = Date.now();
   await page.locator("#verdicts tbody tr .reason-btn").first().click();
@@ -208,6 +214,9 @@ test("reasoning streams token by token, then a clamped answer", { timeout: LONG 
   assert.ok(beforeAnswer.length >= 2, `text arrived in ${beforeAnswer.length} steps`);
   assert.match(await page.textContent("#reasoning-answer"), /Answer: Response [12] \((4\d|5\d|60)(\.\d)?% after clamping/);
   assert.match(await page.textContent("#reasoning .note"), /135-million-parameter model/);
+  // the first use of logits in this visit: the engine started with the head's layers
+  const statuses = await page.evaluate(() => window.__statuses);
+  assert.ok(statuses.some((t) => /Building the rest of the model to write the reasoning/.test(t)), JSON.stringify(statuses));
 });
 
 test("zero-shot verdicts stream in; cancel stops at once, keeps them, and the engine comes back", { timeout: LONG }, async () => {

@@ -3,22 +3,22 @@
 // phase, reports the wasm instance's memory, and answers one request at a time with
 // {id, ok, ...}. Not part of the product page; nothing here is asserted.
 
-import init, { WasmJudge } from "../pkg/principle_checker.js";
 import { loadModel } from "../model-store.js";
+import { loadEngine } from "../engine.js";
 
 const started = performance.now();
 let exports = null; // the wasm exports, for memory.buffer.byteLength
+let engine = null; // the build's JS module (engine.js picks it; ?build=plain forces one)
+let build = null;
 let judge = null;
 let wasmMs = 0;
 
-const wasmReady = init().then((e) => {
-  exports = e;
+const wasmReady = loadEngine(new URL(self.location.href).searchParams.get("build") || "auto").then((e) => {
+  exports = e.wasm;
+  engine = e.engine;
+  build = { build: e.build, selfCheck: e.selfCheck, note: e.note };
   wasmMs = performance.now() - started;
 });
-
-async function sha256(bytes) {
-  return crypto.subtle.digest("SHA-256", bytes);
-}
 
 function memory() {
   const m = { wasm: exports ? exports.memory.buffer.byteLength : 0 };
@@ -28,36 +28,36 @@ function memory() {
 
 /** Loads as worker.js does; `phases` are ms from the load request. */
 async function load(msg) {
-  await wasmReady;
   const t0 = performance.now();
   const base = new URL(msg.modelBase, self.location.href).href;
   const marks = {}; // first time each progress phase was seen
-  const m = await loadModel(base, (p) => {
-    if (!(p.phase in marks)) marks[p.phase] = performance.now() - t0;
-  });
+  // as worker.js: the files are read and hashed while the wasm compiles
+  const [, m] = await Promise.all([
+    wasmReady,
+    loadModel(base, (p) => {
+      if (!(p.phase in marks)) marks[p.phase] = performance.now() - t0;
+    }),
+  ]);
   const files = performance.now() - t0;
-  // what cold start does in JS (model-store.js verifies downloads); a warm start trusts
-  // the Cache API's x-sha256 header and leaves the check to the engine
-  const s0 = performance.now();
-  await sha256(m.files["model.onnx"]);
-  await sha256(m.files["tokenizer.json"]);
-  const jsSha = performance.now() - s0;
   const memBefore = memory();
   const c0 = performance.now();
-  judge = new WasmJudge(m.manifestBytes, m.files["model.onnx"], m.files["tokenizer.json"]);
+  // as the page does: model-store.js hashed both files with WebCrypto, the engine
+  // checks those digests against the manifest
+  judge = engine.WasmJudge.fromHashed(m.manifestBytes, m.files["model.onnx"], m.digests["model.onnx"], m.files["tokenizer.json"], m.digests["tokenizer.json"]);
   const construct = performance.now() - c0;
   return {
     cached: m.cached,
     warning: m.warning,
-    wasmInitMs: wasmMs, // worker start → wasm compiled and instantiated
+    wasmInitMs: wasmMs, // worker start → wasm compiled and instantiated (and, for relaxed SIMD, self-checked)
+    build,
     sinceWorkerStartMs: performance.now() - started,
-    filesMs: files, // manifest + Cache API read (warm) or download + verify + store (cold)
+    filesMs: files, // load request → files read (Cache API or download + store) and hashed, and the wasm ready
     marks,
-    jsSha256Ms: jsSha, // crypto.subtle over both files (measured after the fact)
-    constructMs: construct, // WasmJudge: sha256 in wasm + tract parse/optimize/plan
+    constructMs: construct, // WasmJudge.fromHashed: digests checked, tract parse/optimize/plan
     memoryBefore: memBefore,
     memory: memory(),
     scoring: judge.scoring,
+    headLayers: judge.headInfo() ? judge.headInfo().layers : null,
     onnxBytes: m.files["model.onnx"].length,
   };
 }
@@ -74,7 +74,7 @@ async function wasmSha(msg) {
   const t0 = performance.now();
   let error = "";
   try {
-    new WasmJudge(m.manifestBytes, onnx, m.files["tokenizer.json"]);
+    new engine.WasmJudge(m.manifestBytes, onnx, m.files["tokenizer.json"]);
   } catch (e) {
     error = e.message;
   }
