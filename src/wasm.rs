@@ -52,12 +52,6 @@ pub fn kernel_tolerance() -> f32 {
     crate::kernels::TOLERANCE
 }
 
-/// Whether this module was compiled with relaxed SIMD, for reports.
-#[wasm_bindgen(js_name = relaxedSimd)]
-pub fn relaxed_simd() -> bool {
-    cfg!(target_feature = "relaxed-simd")
-}
-
 #[wasm_bindgen]
 pub struct WasmJudge {
     judge: Judge,
