@@ -659,9 +659,11 @@ impl Judge {
                 over: total - self.max_prompt_tokens,
             });
         }
-        let cache = self.model.prefill(&self.model.empty_cache(), &head)?;
         let tokens = head.len() + branches.iter().map(Vec::len).sum::<usize>();
-        Ok((self.model.pooled_hidden(&cache, &branches)?, tokens))
+        let pooled = self
+            .model
+            .pooled_hidden(&self.model.empty_cache(), &head, &branches)?;
+        Ok((pooled, tokens))
     }
 
     /// Each principle's text read after [`prompt::PRINCIPLE_INTRO`], pooled like
@@ -685,7 +687,10 @@ impl Judge {
                 n += branches[end].len();
                 end += 1;
             }
-            out.extend(self.model.pooled_hidden(&cache, &branches[start..end])?);
+            out.extend(
+                self.model
+                    .pooled_hidden(&cache, &[], &branches[start..end])?,
+            );
             start = end;
         }
         Ok(out)

@@ -3,13 +3,14 @@
 //!
 //! Data flows one way: text → [`prompt`] → [`tokenizer`] → [`model`] → [`head`] or
 //! answer letters → [`judge`] → [`verdict`] → view.
-//! Only [`model`] (and [`weights`], which prepares its graph) knows tract; only the CLI and `wasm` know their environments.
+//! Only [`model`] (with [`layers`] and [`weights`], which prepare its graphs) knows tract; only the CLI and `wasm` know their environments.
 
 pub mod constitution;
 pub mod conversation;
 pub mod head;
 pub mod judge;
 pub mod kernels;
+pub mod layers;
 pub mod model;
 pub mod prompt;
 pub mod repeats;

@@ -11,6 +11,8 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 use tract_onnx::prelude::*;
 
+use crate::layers::LayerStack;
+
 /// The manifest's `format` value this build reads.
 pub const MANIFEST_FORMAT: &str = "principle-checker-model/1";
 
@@ -246,10 +248,11 @@ impl KvCache {
 /// A graph that exports hidden states (`hidden.N`) is loaded in two steps. At load,
 /// only the part the trained head reads is built: layers up to the last exported one,
 /// without the output layer (for SmolLM2 and layers 16–24, 25 of 30 layers and none
-/// of the 49,152 × 576 output matrix). That makes the start and every head check
-/// about a sixth cheaper. The whole decoder, which the zero-shot prompt and the
-/// reasoning need, is built from the kept file the first time they ask (about as
-/// long as a load) and then serves everything, the smaller graph being dropped.
+/// of the 49,152 × 576 output matrix), as one layer's plan that runs once per layer
+/// ([`LayerStack`]); tract then optimizes one layer instead of 25, which halves a
+/// load. The whole decoder, which the zero-shot prompt and the reasoning need, is
+/// built from the kept file the first time they ask (about as long as a load used to
+/// take) and then serves everything, the layer stack being dropped.
 pub struct Model {
     arch: Architecture,
     hidden_layers: Vec<usize>,
@@ -258,10 +261,17 @@ pub struct Model {
 
 struct Graphs {
     /// Layers `0..=last hidden layer`, no logits; `None` once `full` is built.
-    features: Option<Arc<Runner>>,
+    features: Option<Arc<LayerStack>>,
     full: Option<Arc<Runner>>,
     /// The file, while `full` is still to be built.
     onnx: Option<Vec<u8>>,
+}
+
+/// What a pass is for: the trained head's hidden states (no logits), or logits.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    Head,
+    Logits,
 }
 
 /// One runnable graph and where its inputs and outputs sit.
@@ -272,13 +282,10 @@ struct Runner {
     positions_input: usize,
     bias_input: usize,
     logits_index_input: usize,
-    /// Inputs `past_key_values.*` of layers this graph does not compute: still
-    /// sources of the graph, fed zeros of the cache's length.
-    unused_inputs: Vec<usize>,
     /// For each cache slot this graph computes (layer-major, key then value):
     /// (plan input, plan output).
     kv_slots: Vec<(usize, usize)>,
-    logits_output: Option<usize>,
+    logits_output: usize,
     /// Outputs `hidden.N` (layer N's residual stream), sorted by layer.
     hidden_outputs: Vec<(usize, usize)>,
 }
@@ -296,9 +303,8 @@ struct RunOutput {
 }
 
 impl Runner {
-    /// Parses the file and builds its plan: with `head_only`, for a file that exports
-    /// hidden states, only what those states need (no logits); else everything.
-    fn build(arch: &Architecture, onnx: &[u8], head_only: bool) -> Result<Runner, ModelError> {
+    /// Parses the file and builds its plan: the whole decoder, logits included.
+    fn build(arch: &Architecture, onnx: &[u8]) -> Result<Runner, ModelError> {
         let onnx_err = |e: TractError| ModelError::Onnx(format!("{e:#}"));
         let onnx_framework = tract_onnx::onnx();
         let mut proto = onnx_framework
@@ -331,32 +337,6 @@ impl Runner {
                 .parse::<usize>()
                 .ok()
         };
-        let through = if head_only {
-            model
-                .output_outlets()
-                .map_err(onnx_err)?
-                .iter()
-                .filter_map(|o| layer_of(&output_label(&model, o), "hidden."))
-                .max()
-        } else {
-            None
-        };
-        if let Some(last) = through {
-            let keep: Vec<OutletId> = model
-                .output_outlets()
-                .map_err(onnx_err)?
-                .iter()
-                .filter(|o| {
-                    let name = output_label(&model, o);
-                    [layer_of(&name, "hidden."), layer_of(&name, "present.")]
-                        .into_iter()
-                        .flatten()
-                        .any(|l| l <= last)
-                })
-                .copied()
-                .collect();
-            model.select_output_outlets(&keep).map_err(onnx_err)?;
-        }
         let output_names: Vec<String> = model
             .output_outlets()
             .map_err(onnx_err)?
@@ -369,17 +349,13 @@ impl Runner {
                 .position(|x| x == n)
                 .ok_or_else(|| ModelError::MissingTensor(n.to_string()))
         };
-        let computed = through.map_or(arch.layers, |l| (l + 1).min(arch.layers));
-        let mut kv_slots = Vec::with_capacity(computed * 2);
-        let mut unused_inputs = Vec::new();
+        let mut kv_slots = Vec::with_capacity(arch.layers * 2);
         for l in 0..arch.layers {
             for kind in ["key", "value"] {
-                let input = find(&input_names, &format!("past_key_values.{l}.{kind}"))?;
-                if l < computed {
-                    kv_slots.push((input, find(&output_names, &format!("present.{l}.{kind}"))?));
-                } else {
-                    unused_inputs.push(input);
-                }
+                kv_slots.push((
+                    find(&input_names, &format!("past_key_values.{l}.{kind}"))?,
+                    find(&output_names, &format!("present.{l}.{kind}"))?,
+                ));
             }
         }
         let mut hidden_outputs: Vec<(usize, usize)> = output_names
@@ -393,11 +369,7 @@ impl Runner {
             positions_input: find(&input_names, "position_ids")?,
             bias_input: find(&input_names, "attention_bias")?,
             logits_index_input: find(&input_names, "logits_index")?,
-            logits_output: match through {
-                None => Some(find(&output_names, "logits")?),
-                Some(_) => None,
-            },
-            unused_inputs,
+            logits_output: find(&output_names, "logits")?,
             kv_slots,
             hidden_outputs,
             plan: model
@@ -412,21 +384,24 @@ impl Runner {
 impl Model {
     pub fn load(manifest: &Manifest, onnx: &[u8]) -> Result<Model, ModelError> {
         let arch = manifest.architecture.clone();
-        let runner = Arc::new(Runner::build(&arch, onnx, true)?);
-        let hidden_layers = runner.hidden_outputs.iter().map(|&(l, _)| l).collect();
-        let graphs = if runner.logits_output.is_some() {
-            // no hidden states: this is already the whole decoder
-            Graphs {
-                features: None,
-                full: Some(runner),
-                onnx: None,
-            }
-        } else {
-            Graphs {
-                features: Some(runner),
-                full: None,
-                onnx: Some(onnx.to_vec()),
-            }
+        let (hidden_layers, graphs) = match LayerStack::build(&arch, onnx)? {
+            Some(stack) => (
+                stack.hidden_layers().to_vec(),
+                Graphs {
+                    features: Some(Arc::new(stack)),
+                    full: None,
+                    onnx: Some(onnx.to_vec()),
+                },
+            ),
+            // no hidden states, no head: the whole decoder is all there is to build
+            None => (
+                Vec::new(),
+                Graphs {
+                    features: None,
+                    full: Some(Arc::new(Runner::build(&arch, onnx)?)),
+                    onnx: None,
+                },
+            ),
         };
         Ok(Model {
             arch,
@@ -467,18 +442,54 @@ impl Model {
             .onnx
             .take()
             .ok_or_else(|| ModelError::Run("the model file is gone".into()))?;
-        let full = Arc::new(Runner::build(&self.arch, &onnx, false)?);
+        let full = Arc::new(Runner::build(&self.arch, &onnx)?);
         g.full = Some(full.clone());
         Ok(full)
     }
 
-    /// The graph for the trained head's passes: the smaller one while it exists.
-    fn features(&self) -> Result<Arc<Runner>, ModelError> {
-        let g = self.graphs();
-        g.features
-            .clone()
-            .or_else(|| g.full.clone())
-            .ok_or_else(|| ModelError::MissingTensor("hidden.N".into()))
+    /// A pass for logits runs the whole decoder (built now if this is its first use);
+    /// a pass of the trained head runs the layer stack while it exists, else the
+    /// whole decoder (whose logits are then computed for nothing, a row each).
+    #[allow(clippy::too_many_arguments)]
+    fn pass(
+        &self,
+        pass: Pass,
+        cache: &KvCache,
+        ids: &[u32],
+        positions: &[i64],
+        bias: Vec<f32>,
+        ends: &[usize],
+        want_hidden: bool,
+    ) -> Result<RunOutput, ModelError> {
+        if pass == Pass::Logits {
+            return self.run(
+                &*self.full()?,
+                cache,
+                ids,
+                positions,
+                bias,
+                ends,
+                want_hidden,
+            );
+        }
+        let (stack, full) = {
+            let g = self.graphs();
+            (g.features.clone(), g.full.clone())
+        };
+        match (stack, full) {
+            (Some(stack), _) => {
+                let out = stack.run(&cache.tensors, ids, positions, bias, want_hidden)?;
+                Ok(RunOutput {
+                    logits: Vec::new(),
+                    kv: out.kv,
+                    hidden: out.hidden,
+                })
+            }
+            (None, Some(full)) if !full.hidden_outputs.is_empty() => {
+                self.run(&full, cache, ids, positions, bias, ends, want_hidden)
+            }
+            _ => Err(ModelError::MissingTensor("hidden.N".into())),
+        }
     }
 
     pub fn empty_cache(&self) -> KvCache {
@@ -495,19 +506,19 @@ impl Model {
     /// Runs `ids` after the tokens already in `cache`; returns the logits of the last
     /// of `ids` and the extended cache. `cache` itself is untouched, so it can be reused.
     pub fn forward(&self, cache: &KvCache, ids: &[u32]) -> Result<(Vec<f32>, KvCache), ModelError> {
-        let (mut logits, cache) = self.extend(&*self.full()?, cache, ids)?;
+        let (mut logits, cache) = self.extend(Pass::Logits, cache, ids)?;
         Ok((logits.swap_remove(0), cache))
     }
 
     /// Extends `cache` by `ids` for the trained head's passes ([`Model::pooled_hidden`]
     /// continues it); no logits. The cache may hold only the head's layers.
     pub fn prefill(&self, cache: &KvCache, ids: &[u32]) -> Result<KvCache, ModelError> {
-        Ok(self.extend(&*self.features()?, cache, ids)?.1)
+        Ok(self.extend(Pass::Head, cache, ids)?.1)
     }
 
     fn extend(
         &self,
-        runner: &Runner,
+        pass: Pass,
         cache: &KvCache,
         ids: &[u32],
     ) -> Result<(Vec<Vec<f32>>, KvCache), ModelError> {
@@ -521,15 +532,7 @@ impl Model {
         for i in 0..ids.len() {
             bias[i * total + p + i + 1..(i + 1) * total].fill(MASKED);
         }
-        let out = self.run(
-            runner,
-            cache,
-            ids,
-            &positions,
-            bias,
-            &[ids.len() - 1],
-            false,
-        )?;
+        let out = self.pass(pass, cache, ids, &positions, bias, &[ids.len() - 1], false)?;
         Ok((
             out.logits,
             KvCache {
@@ -549,7 +552,7 @@ impl Model {
         branches: &[Vec<u32>],
     ) -> Result<Vec<Vec<f32>>, ModelError> {
         Ok(self
-            .run_branches(&*self.full()?, cache, branches, false)?
+            .run_branches(Pass::Logits, cache, &[], branches, false)?
             .logits)
     }
 
@@ -557,14 +560,19 @@ impl Model {
     /// every exported layer's residual stream over the branch's tokens:
     /// `[branch][layer][hidden]`, layers in [`Model::hidden_layers`] order. The
     /// pooled state of a text read in context is what the trained judge head scores.
+    ///
+    /// `shared` tokens continue `cache` in the same pass, before every branch, and
+    /// every branch reads them: a conversation and its responses are one pass, so
+    /// the weights are read (and, on the layer stack, packed) once, not twice.
     pub fn pooled_hidden(
         &self,
         cache: &KvCache,
+        shared: &[u32],
         branches: &[Vec<u32>],
     ) -> Result<Vec<PooledLayers>, ModelError> {
-        let out = self.run_branches(&*self.features()?, cache, branches, true)?;
+        let out = self.run_branches(Pass::Head, cache, shared, branches, true)?;
         let width = self.arch.hidden;
-        let mut start = 0;
+        let mut start = shared.len();
         let mut pooled = Vec::with_capacity(branches.len());
         for b in branches {
             let rows = start..start + b.len();
@@ -588,10 +596,13 @@ impl Model {
         Ok(pooled)
     }
 
+    /// `shared` continues `cache` causally; each branch then sees the cache, all of
+    /// `shared` and its own earlier tokens.
     fn run_branches(
         &self,
-        runner: &Runner,
+        pass: Pass,
         cache: &KvCache,
+        shared: &[u32],
         branches: &[Vec<u32>],
         want_hidden: bool,
     ) -> Result<RunOutput, ModelError> {
@@ -600,17 +611,25 @@ impl Model {
                 "every branch needs at least one token".into(),
             ));
         }
-        let p = cache.len;
-        let s: usize = branches.iter().map(Vec::len).sum();
-        let total = p + s;
+        // visible to every row: the cache, then the shared tokens
+        let p = cache.len + shared.len();
+        let s: usize = shared.len() + branches.iter().map(Vec::len).sum::<usize>();
+        let total = cache.len + s;
         let mut ids = Vec::with_capacity(s);
         let mut positions = Vec::with_capacity(s);
         let mut ends = Vec::with_capacity(branches.len());
         let mut bias = vec![MASKED; s * total];
+        for (i, &id) in shared.iter().enumerate() {
+            let row = i * total;
+            bias[row..row + cache.len + i + 1].fill(0.0);
+            ids.push(id);
+            positions.push((cache.len + i) as i64);
+        }
         for b in branches {
-            let start = ids.len();
+            // a branch's tokens sit after the shared ones and the earlier branches
+            let start = ids.len() - shared.len();
             for (t, &id) in b.iter().enumerate() {
-                let row = (start + t) * total;
+                let row = (shared.len() + start + t) * total;
                 bias[row..row + p].fill(0.0);
                 bias[row + p + start..row + p + start + t + 1].fill(0.0);
                 ids.push(id);
@@ -618,7 +637,7 @@ impl Model {
             }
             ends.push(ids.len() - 1);
         }
-        self.run(runner, cache, &ids, &positions, bias, &ends, want_hidden)
+        self.pass(pass, cache, &ids, &positions, bias, &ends, want_hidden)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -639,7 +658,7 @@ impl Model {
         }
         let s = ids.len();
         let total = cache.len + s;
-        let n_inputs = 4 + runner.kv_slots.len() + runner.unused_inputs.len();
+        let n_inputs = 4 + runner.kv_slots.len();
         let mut inputs: Vec<Option<TValue>> = vec![None; n_inputs];
         let ids: Vec<i64> = ids.iter().map(|&i| i as i64).collect();
         let at: Vec<i64> = logits_at.iter().map(|&i| i as i64).collect();
@@ -666,14 +685,6 @@ impl Model {
         for (slot, &(input, _)) in runner.kv_slots.iter().enumerate() {
             inputs[input] = Some(cache.tensors[slot].clone());
         }
-        if !runner.unused_inputs.is_empty() {
-            // read by nothing, but their shapes share the cache length with the rest
-            let shape = [1, self.arch.kv_heads, cache.len, self.arch.head_dim];
-            let zeros: TValue = Tensor::zero::<f32>(&shape).map_err(run_err)?.into_tvalue();
-            for &input in &runner.unused_inputs {
-                inputs[input] = Some(zeros.clone());
-            }
-        }
         let inputs: TVec<TValue> = inputs
             .into_iter()
             .map(|v| {
@@ -683,22 +694,19 @@ impl Model {
             })
             .collect::<Result<_, _>>()?;
         let outputs = runner.plan.run(inputs).map_err(run_err)?;
-        let mut logits = Vec::new();
-        if let Some(output) = runner.logits_output {
-            let view = outputs[output]
-                .to_plain_array_view::<f32>()
-                .map_err(run_err)?;
-            let vocab = self.arch.vocab;
-            if view.len() != at.len() * vocab {
-                return Err(ModelError::Run(format!(
-                    "expected {} logits, got {}: the manifest's vocabulary size does not match the model",
-                    at.len() * vocab,
-                    view.len()
-                )));
-            }
-            let flat: Vec<f32> = view.iter().copied().collect();
-            logits = flat.chunks(vocab).map(<[f32]>::to_vec).collect();
+        let view = outputs[runner.logits_output]
+            .to_plain_array_view::<f32>()
+            .map_err(run_err)?;
+        let vocab = self.arch.vocab;
+        if view.len() != at.len() * vocab {
+            return Err(ModelError::Run(format!(
+                "expected {} logits, got {}: the manifest's vocabulary size does not match the model",
+                at.len() * vocab,
+                view.len()
+            )));
         }
+        let flat: Vec<f32> = view.iter().copied().collect();
+        let logits = flat.chunks(vocab).map(<[f32]>::to_vec).collect();
         let kv = runner
             .kv_slots
             .iter()

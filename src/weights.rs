@@ -50,6 +50,15 @@ impl Expanded {
         self.weights
     }
 
+    /// The expanded tensors by weight name, for a caller that feeds weights to a plan
+    /// as inputs instead of installing them as constants.
+    pub fn into_tensors(self) -> HashMap<String, Tensor> {
+        self.tensors
+            .into_iter()
+            .map(|(name, _, value)| (name, value))
+            .collect()
+    }
+
     /// Puts each expanded tensor in place of its placeholder constant.
     pub fn install(self, model: &mut InferenceModel) -> Result<(), String> {
         for (name, marker, value) in self.tensors {
@@ -312,6 +321,23 @@ fn f32_tensor(rows: usize, cols: usize) -> Result<Tensor, String> {
     // valid (if meaningless) value; every caller writes all of them. Skipping the
     // zeroing saves a pass over 540 MB at every load.
     unsafe { Tensor::uninitialized::<f32>(&[rows, cols]) }.map_err(|e| format!("{e:#}"))
+}
+
+/// A plain f32 initializer (a norm's weights) as a tract tensor.
+pub fn f32_initializer(t: &TensorProto) -> Result<Tensor, String> {
+    if t.data_type != DataType::Float as i32 {
+        return Err(format!("{} is not f32 data", t.name));
+    }
+    let shape: Vec<usize> = t.dims.iter().map(|&d| d.max(0) as usize).collect();
+    let values: Vec<f32> = if t.raw_data.is_empty() {
+        t.float_data.clone()
+    } else {
+        t.raw_data
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect()
+    };
+    Tensor::from_shape(&shape, &values).map_err(|e| format!("{}: {e:#}", t.name))
 }
 
 /// `[rows, blocks, 1]` f16 values (scales or minimums) as f32.

@@ -277,8 +277,10 @@ fn branches_in_one_pass_equal_separate_passes() {
     assert!(model.forward_branches(&prefix, &[vec![]]).is_err());
 }
 
-/// At load only the layers the trained head reads are built; the whole decoder comes
-/// at the first `forward` and then serves the head too. Both give the same states.
+/// At load only the layers the trained head reads are built, as one layer's plan run
+/// per layer (`src/layers.rs`); the whole decoder comes at the first `forward` and
+/// then serves the head too. Both give the same states, and so does a pass that runs
+/// the prefix and the branches together.
 #[test]
 fn the_heads_smaller_graph_gives_the_states_of_the_whole_decoder() {
     let (_, ids, _) = reference();
@@ -288,7 +290,15 @@ fn the_heads_smaller_graph_gives_the_states_of_the_whole_decoder() {
     assert!(!model.full_graph_built());
     let branches = vec![ids[12..20].to_vec(), ids[20..].to_vec()];
     let prefix = model.prefill(&model.empty_cache(), &ids[..12]).unwrap();
-    let small = model.pooled_hidden(&prefix, &branches).unwrap();
+    let small = model.pooled_hidden(&prefix, &[], &branches).unwrap();
+    // the prefix run in the same pass, before the branches, gives the same states
+    let one_pass = model
+        .pooled_hidden(&model.empty_cache(), &ids[..12], &branches)
+        .unwrap();
+    for (a, b) in small.iter().flatten().zip(one_pass.iter().flatten()) {
+        let diff = max_abs_diff(a, b);
+        assert!(diff < 1e-4, "{diff}");
+    }
     assert!(
         !model.full_graph_built(),
         "the head's passes need no logits"
@@ -305,7 +315,7 @@ fn the_heads_smaller_graph_gives_the_states_of_the_whole_decoder() {
     );
     assert!(model.full_graph_built());
     let (_, prefix) = model.forward(&model.empty_cache(), &ids[..12]).unwrap();
-    let whole = model.pooled_hidden(&prefix, &branches).unwrap();
+    let whole = model.pooled_hidden(&prefix, &[], &branches).unwrap();
     for (a, b) in small.iter().flatten().zip(whole.iter().flatten()) {
         let diff = max_abs_diff(a, b);
         assert!(diff < 1e-3, "{diff}");
