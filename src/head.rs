@@ -12,6 +12,11 @@
 //! w(p)    = [(z_p - mean) * s, 1] V   z_p = the principle read on its own, pooled
 //! ```
 //!
+//! One column of `proj` may instead be a small reward network,
+//! `w2 · tanh(((x - m) * s) W1 + b1)`: the AI-safety score, because a linear
+//! read-out of it does not carry over to behaviours it was not trained on (80 %
+//! against 86 % on held-out behaviour files, BENCHMARKS.md).
+//!
 //! The score is antisymmetric, so both answer orders agree by construction, and a
 //! principle whose `w(p)` is small (one that does not speak to the pair) leaves the
 //! verdict near even. Everything here is plain arithmetic on vectors the model
@@ -23,8 +28,9 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-/// The `format` value this build reads.
-pub const HEAD_FORMAT: &str = "principle-checker-head/1";
+/// The `format` value this build writes; it also reads `/1` files (no reward network).
+pub const HEAD_FORMAT: &str = "principle-checker-head/2";
+const READS_FORMATS: [&str; 2] = ["principle-checker-head/1", HEAD_FORMAT];
 
 /// The head trained for the default model (see BENCHMARKS.md, "Trained judge").
 pub const DEFAULT_HEAD_JSON: &str = include_str!("../judges/smollm2-135m-head.json");
@@ -59,6 +65,65 @@ struct HeadFile {
     principle_vectors: HashMap<String, Vec<f32>>,
     #[serde(default)]
     metrics: serde_json::Value,
+    #[serde(default)]
+    reward: Option<RewardFile>,
+}
+
+#[derive(Deserialize)]
+struct RewardFile {
+    direction: usize,
+    mean: Vec<f32>,
+    scale: Vec<f32>,
+    w1: Vec<Vec<f32>>,
+    b1: Vec<f32>,
+    w2: Vec<f32>,
+}
+
+/// A reward network that gives one column of `proj`; `w1` is `hidden × units`.
+#[derive(Clone, Debug)]
+struct Reward {
+    direction: usize,
+    mean: Vec<f32>,
+    scale: Vec<f32>,
+    w1: Vec<f32>,
+    b1: Vec<f32>,
+    w2: Vec<f32>,
+}
+
+impl Reward {
+    fn from_file(f: RewardFile, hidden: usize, rank: usize) -> Result<Reward, HeadError> {
+        if f.direction >= rank {
+            return Err(HeadError::Shape {
+                field: "reward.direction",
+                expected: rank,
+                got: f.direction,
+            });
+        }
+        let units = f.b1.len();
+        check_len("reward.mean", &f.mean, hidden)?;
+        check_len("reward.scale", &f.scale, hidden)?;
+        check_len("reward.w2", &f.w2, units)?;
+        Ok(Reward {
+            direction: f.direction,
+            w1: flat(f.w1, "reward.w1", hidden, units)?,
+            mean: f.mean,
+            scale: f.scale,
+            b1: f.b1,
+            w2: f.w2,
+        })
+    }
+
+    fn score(&self, x: &[f32]) -> f32 {
+        let units = self.b1.len();
+        let mut h = self.b1.clone();
+        for (d, &xd) in x.iter().enumerate() {
+            let z = (xd - self.mean[d]) * self.scale[d];
+            for (hj, wj) in h.iter_mut().zip(&self.w1[d * units..(d + 1) * units]) {
+                *hj += z * wj;
+            }
+        }
+        h.iter().zip(&self.w2).map(|(hj, wj)| hj.tanh() * wj).sum()
+    }
 }
 
 /// A loaded head. `u` is `hidden × rank`, `v` is `(hidden + 1) × rank`, row-major.
@@ -75,6 +140,7 @@ pub struct Head {
     principle_scale: Vec<f32>,
     u: Vec<f32>,
     v: Vec<f32>,
+    reward: Option<Reward>,
     /// Principle vectors of the default constitution, by [`Head::key`].
     known: HashMap<String, Vec<f32>>,
     /// Cross-validated figures from training, shown by the page's "about" panel.
@@ -124,7 +190,7 @@ fn check_len(field: &'static str, v: &[f32], expected: usize) -> Result<(), Head
 impl Head {
     pub fn from_json(text: &str) -> Result<Head, HeadError> {
         let f: HeadFile = serde_json::from_str(text).map_err(|e| HeadError::Json(e.to_string()))?;
-        if f.format != HEAD_FORMAT {
+        if !READS_FORMATS.contains(&f.format.as_str()) {
             return Err(HeadError::UnsupportedFormat { found: f.format });
         }
         if f.layers.is_empty() {
@@ -141,7 +207,9 @@ impl Head {
         for v in f.principle_vectors.values() {
             check_len("principle_vectors", v, k)?;
         }
+        let reward = f.reward.map(|r| Reward::from_file(r, h, k)).transpose()?;
         Ok(Head {
+            reward,
             u: flat(f.u, "u", h, k)?,
             v: flat(f.v, "v", h + 1, k)?,
             model: f.model,
@@ -217,6 +285,9 @@ impl Head {
                 *aj += xs * uj;
             }
         }
+        if let Some(r) = &self.reward {
+            a[r.direction] = r.score(pooled);
+        }
         a
     }
 
@@ -264,6 +335,26 @@ mod tests {
         assert_eq!(h.features(&[3, 4, 5], &pooled), Some(vec![2.0, 3.0]));
         assert_eq!(h.features(&[3, 4], &pooled[..2]), None);
         assert!(h.readable_from(&[2, 3, 5]) && !h.readable_from(&[3]));
+    }
+
+    #[test]
+    fn a_reward_network_gives_its_column_of_the_projection() {
+        let mut v: serde_json::Value = serde_json::from_str(&tiny()).unwrap();
+        v["reward"] = serde_json::json!({
+            "direction": 0, "mean": [1.0, 0.0], "scale": [1.0, 0.5],
+            "w1": [[1.0, 0.0], [0.0, 2.0]], "b1": [0.0, 0.5], "w2": [2.0, -1.0]
+        });
+        let h = Head::from_json(&v.to_string()).unwrap();
+        // z = [(3-1)*1, (2-0)*0.5] = [2, 1]; hidden = [2, 2.5]; 2 tanh 2 - tanh 2.5
+        let want = 2.0 * 2f32.tanh() - 2.5f32.tanh();
+        assert!((h.response_projection(&[3.0, 2.0])[0] - want).abs() < 1e-6);
+        v["reward"]["direction"] = serde_json::json!(1);
+        let e = Head::from_json(&v.to_string()).unwrap_err().to_string();
+        assert!(e.contains("reward.direction"), "{e}");
+        v["reward"]["direction"] = serde_json::json!(0);
+        v["reward"]["w2"] = serde_json::json!([1.0]);
+        let e = Head::from_json(&v.to_string()).unwrap_err().to_string();
+        assert!(e.contains("reward.w2 has 1 values; expected 2"), "{e}");
     }
 
     #[test]

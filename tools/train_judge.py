@@ -7,15 +7,19 @@ read as the assistant's turn after the conversation, and every principle of the
 constitution read on its own (see src/head.rs for how the product computes the
 same features).
 
-The head is bilinear and low-rank:
+The head is low-rank:
 
-    logit(i over j | p) = ((x_i - x_j) * s) U  ·  [z_p, 1] V
+    logit(i over j | p) = (proj(x_i) - proj(x_j))  ·  [z_p, 1] V
+    proj(x) = [x · u_hh,  r_ai(x)]
+    r_ai(x) = w2 · tanh(((x - m) / s) W1 + b1)      (or x · u_ai with --ai-reward linear)
 
-x = a response's pooled state at the chosen layer, s = 1/std per feature,
-z_p = the principle's standardized pooled state. U picks k directions in which
-responses differ; V says how much each direction counts for this principle. The
-score is antisymmetric in (i, j), so the two answer orders agree by construction
-and there is no position bias to correct.
+x = a response's pooled state (mean over a band of layers), z_p = the principle's
+standardized pooled state. proj gives a response one score per kind of judgement:
+harmlessness is a linear direction, AI safety a small reward network (16 tanh
+units) because a linear read-out does not carry over to held-out behaviours (80 %
+against 86 %, BENCHMARKS.md). V says how much each score counts for a principle.
+The logit is antisymmetric in (i, j), so the two answer orders agree by
+construction and there is no position bias to correct.
 
 Training data (as the paper samples principles that fit each comparison):
   * HH-RLHF harmless pairs, each with the harmlessness principles (target: the
@@ -123,19 +127,29 @@ class Head:
     directions first keeps each one as good as its probe; the gate only decides
     which applies and how strongly."""
 
-    def __init__(self, l2_hh, l2_ai, l2_gate, epochs, lr):
+    def __init__(self, l2_hh, l2_ai, l2_gate, epochs, lr, mlp=None):
+        """mlp: None for a linear AI-safety direction, else the reward network's
+        settings (hidden, l2, epochs, lr, seed)."""
         self.l2_hh, self.l2_ai, self.l2_gate, self.epochs, self.lr = l2_hh, l2_ai, l2_gate, epochs, lr
+        self.mlp_settings, self.mlp = mlp, None
 
-    def fit(self, d_hh, d_ai, blocks, z):
-        """blocks: list of (d [N, D] response differences, mask [N, P] weights, target [N, P])."""
-        self.U = np.stack([probe_direction(d_hh, self.l2_hh), probe_direction(d_ai, self.l2_ai)], 1)
+    def fit(self, hh_pairs, ai_pairs, blocks, z):
+        """pairs: [N, 2, D], chosen first. blocks: list of (pairs, mask [N, P]
+        weights, target [N, P])."""
+        d_hh, d_ai = hh_pairs[:, 0] - hh_pairs[:, 1], ai_pairs[:, 0] - ai_pairs[:, 1]
+        u_hh = probe_direction(d_hh, self.l2_hh)
+        if self.mlp_settings is None:
+            self.U = np.stack([u_hh, probe_direction(d_ai, self.l2_ai)], 1)
+        else:
+            self.U = np.stack([u_hh, np.zeros_like(u_hh)], 1)
+            self.mlp = reward_mlp(ai_pairs, **self.mlp_settings)
         self.scale = np.ones(self.U.shape[0])
         self.z_mean, self.z_scale = z.mean(0), 1.0 / (z.std(0) + 1e-6)
         zt = self.principles(z)
         # start from "every principle uses both directions at full weight"
         V = np.zeros((zt.shape[1], self.U.shape[1]))
         V[-1] = 1.0
-        scores = [(d @ self.U, mask, target) for d, mask, target in blocks]
+        scores = [(self.scores(pairs), mask, target) for pairs, mask, target in blocks]
         weight = sum(b[1].sum() for b in blocks)
 
         def grad(params):
@@ -155,9 +169,24 @@ class Head:
         zs = (z - self.z_mean) * self.z_scale
         return np.concatenate([zs, np.ones((len(z), 1))], 1)
 
-    def logits(self, d, z):
+    def project(self, x):
+        """proj(x): [N, 2] scores of responses."""
+        p = (x * self.scale) @ self.U
+        if self.mlp is not None:
+            p[:, 1] = reward(self.mlp, x)
+        return p
+
+    def scores(self, pairs):
+        """proj(first) - proj(second), the linear columns from the difference of the
+        features (as the head was first trained, so a linear head reproduces)."""
+        s = ((pairs[:, 0] - pairs[:, 1]) * self.scale) @ self.U
+        if self.mlp is not None:
+            s[:, 1] = reward(self.mlp, pairs[:, 0]) - reward(self.mlp, pairs[:, 1])
+        return s
+
+    def logits(self, pairs, z):
         """[N pairs, P principles] logit that the first response is better."""
-        return ((d * self.scale) @ self.U) @ (self.principles(z) @ self.V).T
+        return self.scores(pairs) @ (self.principles(z) @ self.V).T
 
 
 def masks(ids, groups, fit_groups, fit_extra, unrelated):
@@ -166,13 +195,40 @@ def masks(ids, groups, fit_groups, fit_extra, unrelated):
     return fit, unrel
 
 
-def block(d, fit, unrel, unrelated_weight):
-    """Training block: chosen-minus-rejected differences; fitting principles → 1,
-    unrelated → 0.5. Both answer orders are implied by the antisymmetric score."""
-    n = len(d)
+def block(pairs, fit, unrel, unrelated_weight):
+    """Training block: (chosen, rejected) pairs; fitting principles → 1, unrelated
+    → 0.5. Both answer orders are implied by the antisymmetric score."""
+    n = len(pairs)
     mask = np.tile(fit + unrelated_weight * unrel, (n, 1))
     target = np.tile(np.where(unrel > 0, 0.5, 1.0), (n, 1))
-    return d, mask, target
+    return pairs, mask, target
+
+
+def reward_mlp(pairs, hidden, l2, epochs, lr, seed):
+    """A reward network r(x) = w2 · tanh(((x - m) / s) W1 + b1), trained so that
+    r(chosen) - r(rejected) is the logit of the label (Bradley-Terry), full-batch
+    Adam, seeded. pairs: [N, 2, D], chosen first. Returns the parameters."""
+    both = pairs.reshape(-1, pairs.shape[-1])
+    m, s = both.mean(0), both.std(0) + 1e-6
+    A, B = (pairs[:, 0] - m) / s, (pairs[:, 1] - m) / s
+    rng = np.random.default_rng(seed)
+    d = A.shape[1]
+    params = [rng.normal(0, 1 / np.sqrt(d), (d, hidden)), np.zeros(hidden), rng.normal(0, 1 / np.sqrt(hidden), hidden)]
+
+    def grad(params):
+        W1, b1, w2 = params
+        ha, hb = np.tanh(A @ W1 + b1), np.tanh(B @ W1 + b1)
+        g = (sigmoid((ha - hb) @ w2) - 1.0) / len(A)
+        da = np.outer(g, w2) * (1 - ha ** 2)
+        db = -np.outer(g, w2) * (1 - hb ** 2)
+        return [A.T @ da + B.T @ db + l2 * W1, da.sum(0) + db.sum(0), (ha - hb).T @ g + l2 * w2]
+
+    W1, b1, w2 = adam(params, grad, epochs, lr)
+    return {"mean": m, "scale": 1.0 / s, "w1": W1, "b1": b1, "w2": w2}
+
+
+def reward(mlp, x):
+    return np.tanh(((x - mlp["mean"]) * mlp["scale"]) @ mlp["w1"] + mlp["b1"]) @ mlp["w2"]
 
 
 def logistic_probe(d_train, d_test, l2):
@@ -189,6 +245,12 @@ def main():
     ap.add_argument("--l2-hh", type=float, default=0.3, help="L2 of the harmlessness direction's probe")
     ap.add_argument("--l2-ai", type=float, default=0.01, help="L2 of the AI-safety direction's probe")
     ap.add_argument("--l2-gate", type=float, default=0.1)
+    ap.add_argument("--ai-reward", choices=("mlp", "linear"), default="mlp",
+                    help="the AI-safety score: a small reward network, or a linear direction")
+    ap.add_argument("--mlp-hidden", type=int, default=16)
+    ap.add_argument("--l2-mlp", type=float, default=0.1)
+    ap.add_argument("--mlp-epochs", type=int, default=300)
+    ap.add_argument("--mlp-lr", type=float, default=0.01)
     ap.add_argument("--unrelated-weight", type=float, default=2.0)
     ap.add_argument("--epochs", type=int, default=300)
     ap.add_argument("--lr", type=float, default=0.02)
@@ -230,7 +292,9 @@ def main():
 
     hh_fit, hh_unrel = masks(ids, groups, HH_FIT_GROUPS, HH_FIT_EXTRA, HH_UNRELATED)
     ai_fit, ai_unrel = masks(ids, groups, AI_FIT_GROUPS, (), AI_UNRELATED)
-    make = lambda: Head(args.l2_hh, args.l2_ai, args.l2_gate, args.epochs, args.lr)
+    mlp = None if args.ai_reward == "linear" else dict(
+        hidden=args.mlp_hidden, l2=args.l2_mlp, epochs=args.mlp_epochs, lr=args.mlp_lr, seed=SEED)
+    make = lambda: Head(args.l2_hh, args.l2_ai, args.l2_gate, args.epochs, args.lr, mlp)
 
     # 2. cross-validated head
     def cross_validate(hh_fold):
@@ -239,11 +303,11 @@ def main():
         for f in range(5):
             tr, te = hh_fold != f, hh_fold == f
             atr, ate = ai_fold != f, ai_fold == f
-            head = make().fit(d_hh[tr], d_ai[atr],
-                              [block(d_hh[tr], hh_fit, hh_unrel, args.unrelated_weight),
-                               block(d_ai[atr], ai_fit, ai_unrel, args.unrelated_weight)], z)
-            p_hh[te] = sigmoid(head.logits(d_hh[te], z))
-            p_ai[ate] = sigmoid(head.logits(d_ai[ate], z))
+            head = make().fit(hh[tr], ai[atr],
+                              [block(hh[tr], hh_fit, hh_unrel, args.unrelated_weight),
+                               block(ai[atr], ai_fit, ai_unrel, args.unrelated_weight)], z)
+            p_hh[te] = sigmoid(head.logits(hh[te], z))
+            p_ai[ate] = sigmoid(head.logits(ai[ate], z))
         return p_hh, p_ai
 
     p_hh, p_ai = cross_validate(hh_fold)
@@ -268,6 +332,8 @@ def main():
         "hh_pairs": int(len(hh)), "airisk_pairs": int(len(ai)),
         "layers": [lo, hi], "l2_hh": args.l2_hh, "l2_ai": args.l2_ai, "l2_gate": args.l2_gate,
         "unrelated_weight": args.unrelated_weight, "epochs": args.epochs, "lr": args.lr, "seed": SEED,
+        "ai_reward": args.ai_reward} | ({} if mlp is None else {
+        "mlp_hidden": args.mlp_hidden, "l2_mlp": args.l2_mlp, "mlp_epochs": args.mlp_epochs, "mlp_lr": args.mlp_lr}) | {
         "probe": probe,
         "hh_accuracy_other_fold_splits": hh_other_splits,
         "hh": summary(p_hh, hh_fit, hh_unrel) | {"accuracy_research-1-02": float((p_hh[:, col["research-1-02"]] > 0.5).mean())},
@@ -281,8 +347,8 @@ def main():
     print(json.dumps({k: metrics[k] for k in ("hh", "hh_accuracy_other_fold_splits", "airisk", "airisk_by_behaviour")}, indent=1))
 
     # 3. the shipped head: everything, same settings
-    head = make().fit(d_hh, d_ai, [block(d_hh, hh_fit, hh_unrel, args.unrelated_weight),
-                                   block(d_ai, ai_fit, ai_unrel, args.unrelated_weight)], z)
+    head = make().fit(hh, ai, [block(hh, hh_fit, hh_unrel, args.unrelated_weight),
+                               block(ai, ai_fit, ai_unrel, args.unrelated_weight)], z)
     metrics["train_seconds"] = round(time.time() - t0, 1)
     if args.metrics:
         with open(args.metrics, "w") as f:
@@ -291,7 +357,7 @@ def main():
     if args.out:
         zt = head.principles(z) @ head.V
         out = {
-            "format": "principle-checker-head/1",
+            "format": "principle-checker-head/2",
             "model": hmeta["model"],
             "layers": list(range(lo, hi + 1)),
             "hidden": hmeta["hidden"],
@@ -309,6 +375,10 @@ def main():
             },
             "metrics": {k: metrics[k] for k in ("hh", "hh_accuracy_other_fold_splits", "airisk", "probe")},
         }
+        if head.mlp is not None:
+            r = lambda a, nd=7: [round(float(x), nd) for x in a]
+            out["reward"] = {"direction": 1, "mean": r(head.mlp["mean"], 6), "scale": r(head.mlp["scale"]),
+                             "w1": [r(row) for row in head.mlp["w1"]], "b1": r(head.mlp["b1"]), "w2": r(head.mlp["w2"])}
         with open(args.out, "w") as f:
             json.dump(out, f, separators=(",", ":"))
             f.write("\n")
