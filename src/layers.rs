@@ -67,11 +67,7 @@ impl LayerStack {
     /// `None` for a file that exports no hidden states (nothing for a head to read).
     pub fn build(arch: &Architecture, onnx: &[u8]) -> Result<Option<LayerStack>, ModelError> {
         let onnx_err = |e: TractError| ModelError::Onnx(format!("{e:#}"));
-        let framework = tract_onnx::onnx();
-        let mut proto = framework
-            .proto_model_for_read(&mut &onnx[..])
-            .map_err(onnx_err)?;
-        let expanded = crate::weights::expand_quantized(&mut proto).map_err(ModelError::Onnx)?;
+        let (framework, mut proto, expanded) = crate::model::read_expanded(onnx)?;
         let mut tensors = expanded.into_tensors();
         let graph = proto.graph.take().unwrap_or_default();
         let mut hidden_layers: Vec<usize> = graph

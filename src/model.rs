@@ -267,6 +267,26 @@ struct Graphs {
     onnx: Option<Vec<u8>>,
 }
 
+/// The file parsed, its quantized weights expanded to f32 (tract would fold the ONNX
+/// dequantization ops itself, at a 3.4 GB peak), and the framework that reads it.
+pub(crate) fn read_expanded(
+    onnx: &[u8],
+) -> Result<
+    (
+        tract_onnx::Onnx,
+        tract_onnx::pb::ModelProto,
+        crate::weights::Expanded,
+    ),
+    ModelError,
+> {
+    let framework = tract_onnx::onnx();
+    let mut proto = framework
+        .proto_model_for_read(&mut &onnx[..])
+        .map_err(|e| ModelError::Onnx(format!("{e:#}")))?;
+    let expanded = crate::weights::expand_quantized(&mut proto).map_err(ModelError::Onnx)?;
+    Ok((framework, proto, expanded))
+}
+
 /// What a pass is for: the trained head's hidden states (no logits), or logits.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Pass {
@@ -306,12 +326,7 @@ impl Runner {
     /// Parses the file and builds its plan: the whole decoder, logits included.
     fn build(arch: &Architecture, onnx: &[u8]) -> Result<Runner, ModelError> {
         let onnx_err = |e: TractError| ModelError::Onnx(format!("{e:#}"));
-        let onnx_framework = tract_onnx::onnx();
-        let mut proto = onnx_framework
-            .proto_model_for_read(&mut &onnx[..])
-            .map_err(onnx_err)?;
-        // tract would fold the ONNX dequantization ops itself, at a 3.4 GB peak
-        let expanded = crate::weights::expand_quantized(&mut proto).map_err(ModelError::Onnx)?;
+        let (onnx_framework, proto, expanded) = read_expanded(onnx)?;
         let mut model = onnx_framework
             .model_for_proto_model(&proto)
             .map_err(onnx_err)?;
