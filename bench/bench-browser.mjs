@@ -8,6 +8,9 @@
 //
 //     node bench/bench-browser.mjs [--no-zero-shot] [--no-ort] [--no-native]
 //          [--checks N] [--rounds N] [--ort-naive-principles N] [--json FILE]
+//          [--build auto|relaxed|plain] [--against plain|relaxed]
+// --build picks the engine build under test (www/engine.js; auto = as the page),
+// --against the build it is compared with, check by check (default plain).
 
 import { spawn, spawnSync } from "node:child_process";
 import { readFileSync, readdirSync, existsSync, writeFileSync } from "node:fs";
@@ -34,8 +37,12 @@ const opts = {
   rounds: Number(option("--rounds", "3")),
   naivePrinciples: Number(option("--ort-naive-principles", "8")),
   json: option("--json", ""),
+  build: option("--build", "auto"),
+  against: option("--against", "plain"),
 };
 
+// --build/--against names (engine.js's `want`) → the build names engine.js reports
+const BUILD_NAMES = { plain: "simd128", relaxed: "relaxed-simd" };
 const say = (msg) => console.log(`[bench] ${msg}`);
 const s = (ms) => (ms == null ? "—" : `${(ms / 1000).toFixed(2)} s`);
 const mb = (b) => (b == null ? "—" : `${(b / 1048576).toFixed(0)} MiB`);
@@ -143,18 +150,23 @@ async function main() {
     const call = (name, msg) => page.evaluate(([n, m]) => window.bench.call(n, m), [name, msg]);
     const spawnW = (name, url) => page.evaluate(([n, u]) => window.bench.spawn(n, u), [name, url]);
     const kill = (name) => page.evaluate((n) => window.bench.kill(n), name);
-    const pageMemory = () => page.evaluate(() => window.bench.pageMemory());
+    const pageMemory = (uaSpecific = false) => page.evaluate((ua) => window.bench.pageMemory(ua), uaSpecific);
     say(`Chromium ${results.chromium}, ${origin}/bench/; crossOriginIsolated=${(await pageMemory()).crossOriginIsolated}`);
 
     // ---- load: cold (empty profile: download + verify + store + init), then warm
     const t0 = Date.now();
-    await spawnW("cold", "worker.js");
+    await spawnW("cold", `worker.js?build=${opts.build}`);
     const cold = await call("cold", { type: "load", modelBase: "../model/" });
     cold.wallMs = Date.now() - t0;
     say(`cold load: ${s(cold.wallMs)} to ready (wasm init ${s(cold.wasmInitMs)}, download + hash + store, overlapping the wasm start, ${s(cold.filesMs)}, WasmJudge ${s(cold.constructMs)}); cached=${cold.cached}`);
+    // a check asked for the moment the engine is ready: what a first visit gets (the
+    // browser has not yet optimized the hot code)
+    const stdNow = fixture("standard");
+    cold.checkAtOnce = await call("cold", { type: "check", ...stdNow, scoring: "trained-head" });
+    say(`trained head, standard, the cold start's first check, asked for at ready: first verdict ${s(cold.checkAtOnce.firstMs)}, all ${s(cold.checkAtOnce.ms)}`);
     await kill("cold");
     const t1 = Date.now();
-    await spawnW("tract", "worker.js");
+    await spawnW("tract", `worker.js?build=${opts.build}`);
     const warm = await call("tract", { type: "load", modelBase: "../model/" });
     warm.wallMs = Date.now() - t1;
     say(`warm load: ${s(warm.wallMs)} to ready (wasm init ${s(warm.wasmInitMs)}, files read + hashed, overlapping the wasm start, ${s(warm.filesMs)}, WasmJudge ${s(warm.constructMs)}); cached=${warm.cached}`);
@@ -190,11 +202,12 @@ async function main() {
     }
     results.six = sixRuns;
 
-    // ---- the two engine builds (www/engine.js): the page's choice ("tract", above)
-    // against the plain SIMD build, alternating check by check on the same fixture
+    // ---- two engine builds (www/engine.js): the one under test ("tract", above)
+    // against --against (the plain SIMD build), alternating check by check on the same
+    // fixture
     say(`engine build chosen by engine.js: ${warm.build.build}${warm.build.selfCheck !== null ? ` (self-check error ${warm.build.selfCheck.toExponential(1)})` : ""}${warm.build.note ? `; ${warm.build.note}` : ""}`);
-    if (warm.build.build !== "simd128") {
-      await spawnW("plain", "worker.js?build=plain");
+    if (warm.build.build !== BUILD_NAMES[opts.against]) {
+      await spawnW("plain", `worker.js?build=${opts.against}`);
       const plainLoad = await call("plain", { type: "load", modelBase: "../model/" });
       const builds = { chosen: warm.build, plainLoad, chosenMs: [], plainMs: [], maxAbsDiff: 0 };
       for (let i = 0; i < opts.checks; i++) {
@@ -206,7 +219,7 @@ async function main() {
       }
       await kill("plain");
       const [c, p] = [median(builds.chosenMs), median(builds.plainMs)];
-      say(`trained-head check, ${warm.build.build} build ${s(c)} vs simd128 build ${s(p)} (medians of ${opts.checks}, alternating): ${(p / c).toFixed(2)}× ; warm WasmJudge ${s(warm.constructMs)} vs ${s(plainLoad.constructMs)}; largest difference in P(A) ${builds.maxAbsDiff.toExponential(1)}`);
+      say(`trained-head check, ${warm.build.build} build ${s(c)} vs ${plainLoad.build.build} build ${s(p)} (medians of ${opts.checks}, alternating): ${(p / c).toFixed(2)}× ; warm WasmJudge ${s(warm.constructMs)} vs ${s(plainLoad.constructMs)}; largest difference in P(A) ${builds.maxAbsDiff.toExponential(1)}`);
       results.builds = builds;
     }
 
@@ -277,7 +290,7 @@ async function main() {
       results.ort.end = rendererRss(ort.pid);
       await ort.context.close();
     }
-    results.memoryEnd = { worker: await call("tract", { type: "memory" }), renderer: rendererRss(tractPid) };
+    results.memoryEnd = { worker: await call("tract", { type: "memory" }), renderer: rendererRss(tractPid), page: await pageMemory(true) };
     await kill("tract");
     results.problems = problems;
     if (problems.length) say(`page problems: ${problems.join(" | ")}`);
@@ -336,7 +349,9 @@ function summary() {
   if (r.native && r.native.loadMs) lines.push("", `native load (files + sha256 + tract load/optimize, \`principle-checker bench\`): ${s(r.native.loadMs)}; WasmJudge construction (warm) / native load: ${(L.warm.constructMs / r.native.loadMs).toFixed(2)}×`);
   if (r.builds) {
     const [c, p] = [median(r.builds.chosenMs), median(r.builds.plainMs)];
-    lines.push("", `engine build (www/engine.js): ${r.builds.chosen.build}, self-check error ${r.builds.chosen.selfCheck.toExponential(1)}; trained-head check ${s(c)} against ${s(p)} for the simd128 build, alternating, medians of ${r.builds.chosenMs.length}: **${(p / c).toFixed(2)}×**; warm WasmJudge ${s(L.warm.constructMs)} against ${s(r.builds.plainLoad.constructMs)}; largest difference in P(A) between the builds ${r.builds.maxAbsDiff.toExponential(1)}`);
+    const b = r.builds.chosen;
+    const about = `${b.build}${b.selfCheck !== null ? `, self-check error ${b.selfCheck.toExponential(1)}` : ""}`;
+    lines.push("", `engine build (www/engine.js): ${about}; trained-head check ${s(c)} against ${s(p)} for the ${r.builds.plainLoad.build.build} build, alternating, medians of ${r.builds.chosenMs.length}: **${(p / c).toFixed(2)}×**; warm WasmJudge ${s(L.warm.constructMs)} against ${s(r.builds.plainLoad.constructMs)}; largest difference in P(A) between the builds ${r.builds.maxAbsDiff.toExponential(1)}`);
   }
   lines.push("");
   const headMs = r.head.map((x) => x.ms);
@@ -345,6 +360,8 @@ function summary() {
   const N = r.native || {};
   row("check (after ready)", "first verdict", "all verdicts", "tokens", "GFLOP/s", "native tract", "wasm / native");
   row("---", "---", "---", "---", "---", "---", "---");
+  const now = L.cold.checkAtOnce;
+  if (now) row("trained head, standard, the first check of a cold start, asked for the moment the engine is ready", s(now.firstMs), s(now.ms), now.tokens, headGflops(now.tokens, now.ms).toFixed(1), "—", "—");
   row(`trained head, standard (2 responses), median of ${headMs.length}`, s(median(headFirst)), s(median(headMs)), r.head[0].tokens, headGflops(r.head[0].tokens, median(headMs)).toFixed(1), s(N.headMs), N.headMs ? `${(median(headMs) / N.headMs).toFixed(2)}×` : "—");
   row(`trained head, six responses, median of ${sixMs.length}`, s(median(r.six.map((x) => x.firstMs))), s(median(sixMs)), r.six[0].tokens, headGflops(r.six[0].tokens, median(sixMs)).toFixed(1), s(N.sixMs), N.sixMs ? `${(median(sixMs) / N.sixMs).toFixed(2)}×` : "—");
   if (r.zeroShot) {
@@ -376,14 +393,14 @@ function summary() {
     row("onnxruntime-web, its own renderer: after InferenceSession.create / after its runs (peak VmHWM seen)", "—", `${mb(r.ort.created.renderer?.rss)} / ${mb(r.ort.end?.rss)} (${mb(ortPeak)})`, "—");
   }
   const peakRss = Math.max(...[r.memoryAfterLoad.renderer, ...r.head.map((x) => x.renderer), ...r.six.map((x) => x.renderer), r.zeroShot?.renderer, r.memoryEnd?.renderer].filter(Boolean).map((x) => x.hwm));
-  lines.push("", `engine peak: wasm memory ${mb(r.memoryEnd.worker.wasm)} (it never shrinks); renderer peak RSS: highest VmHWM seen ${mb(peakRss)} (Chromium resets VmHWM, so a lower bound); page performance.memory: ${r.memoryAfterLoad.page.jsHeapUsed != null ? mb(r.memoryAfterLoad.page.jsHeapUsed) : "n/a"}; measureUserAgentSpecificMemory: ${r.memoryAfterLoad.page.uaSpecific != null ? mb(r.memoryAfterLoad.page.uaSpecific) : "n/a (needs cross-origin isolation)"}`);
+  lines.push("", `engine peak: wasm memory ${mb(r.memoryEnd.worker.wasm)} (it never shrinks); renderer peak RSS: highest VmHWM seen ${mb(peakRss)} (Chromium resets VmHWM, so a lower bound); page performance.memory: ${r.memoryAfterLoad.page.jsHeapUsed != null ? mb(r.memoryAfterLoad.page.jsHeapUsed) : "n/a"}; measureUserAgentSpecificMemory at the end: ${r.memoryEnd.page.uaSpecific != null ? mb(r.memoryEnd.page.uaSpecific) : "n/a (needs cross-origin isolation)"}`);
   const g = r.head.map((x) => x.memory.wasm);
   lines.push(`wasm memory over ${g.length} checks: ${g[0] === g.at(-1) ? "no growth" : `grew from ${mb(g[0])} to ${mb(g.at(-1))}`} (after check 1: ${mb(g[0])}, after check ${g.length}: ${mb(g.at(-1))})`);
   // the issue's targets, as measured here
   const yes = (ok) => (ok ? "met" : "NOT met");
   lines.push("", "targets:");
   lines.push(`- full check ≤ 10 s (trained head, after ready): ${s(median(headMs))}: ${yes(median(headMs) <= 10_000)}`);
-  lines.push(`- first verdict ≤ 1.5 s after ready: ${s(median(headFirst))}: ${yes(median(headFirst) <= 1_500)}`);
+  lines.push(`- first verdict ≤ 1.5 s after ready: ${s(median(headFirst))}: ${yes(median(headFirst) <= 1_500)}${now ? `; the first check of a cold start: ${s(now.firstMs)}: ${yes(now.firstMs <= 1_500)}` : ""}`);
   lines.push(`- warm start ≤ 2 s (worker start → ready, from the Cache API): ${s(L.warm.wallMs)}: ${yes(L.warm.wallMs <= 2_000)}`);
   if (r.ort && r.zeroShot) {
     const naiveX = r.ort.naive.extrapolatedMs / r.zeroShot.ms;

@@ -38,10 +38,13 @@ function kill(name) {
   workers.delete(name);
 }
 
-async function pageMemory() {
+// `uaSpecific`: performance.measureUserAgentSpecificMemory (cross-origin-isolated pages
+// only), which waits for a full garbage collection, up to ~25 s: the driver asks for it
+// last, after the timings.
+async function pageMemory(uaSpecific = false) {
   const out = { crossOriginIsolated: self.crossOriginIsolated };
   if (performance.memory) out.jsHeapUsed = performance.memory.usedJSHeapSize;
-  if (self.crossOriginIsolated && performance.measureUserAgentSpecificMemory) {
+  if (uaSpecific && self.crossOriginIsolated && performance.measureUserAgentSpecificMemory) {
     out.uaSpecific = (await performance.measureUserAgentSpecificMemory()).bytes;
   }
   return out;
