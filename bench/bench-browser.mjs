@@ -153,6 +153,9 @@ async function main() {
     const pageMemory = (uaSpecific = false) => page.evaluate((ua) => window.bench.pageMemory(ua), uaSpecific);
     say(`Chromium ${results.chromium}, ${origin}/bench/; crossOriginIsolated=${(await pageMemory()).crossOriginIsolated}`);
 
+    const std = fixture("standard");
+    const six = fixture("six");
+
     // ---- load: cold (empty profile: download + verify + store + init), then warm
     const t0 = Date.now();
     await spawnW("cold", `worker.js?build=${opts.build}`);
@@ -161,8 +164,7 @@ async function main() {
     say(`cold load: ${s(cold.wallMs)} to ready (wasm init ${s(cold.wasmInitMs)}, download + hash + store, overlapping the wasm start, ${s(cold.filesMs)}, WasmJudge ${s(cold.constructMs)}); cached=${cold.cached}`);
     // a check asked for the moment the engine is ready: what a first visit gets (the
     // browser has not yet optimized the hot code)
-    const stdNow = fixture("standard");
-    cold.checkAtOnce = await call("cold", { type: "check", ...stdNow, scoring: "trained-head" });
+    cold.checkAtOnce = await call("cold", { type: "check", ...std, scoring: "trained-head" });
     say(`trained head, standard, the cold start's first check, asked for at ready: first verdict ${s(cold.checkAtOnce.firstMs)}, all ${s(cold.checkAtOnce.ms)}`);
     await kill("cold");
     const t1 = Date.now();
@@ -181,8 +183,6 @@ async function main() {
     say(`memory after load: wasm ${mb(memLoad.worker.wasm)}, renderer RSS ${mb(memLoad.renderer && memLoad.renderer.rss)}, worker JS heap ${mb(memLoad.worker.jsHeapUsed)}`);
 
     // ---- trained head, standard fixture, N consecutive checks with memory after each
-    const std = fixture("standard");
-    const six = fixture("six");
     const head = [];
     for (let i = 0; i < opts.checks; i++) {
       const r = await call("tract", { type: "check", ...std, scoring: "trained-head" });
