@@ -6,7 +6,7 @@
 # with prefix reuse), and native tract for the wasm/native ratio. Takes ~15 minutes
 # on 2 cores. Not part of scripts/test.sh: nothing is asserted.
 #
-#     scripts/bench-browser.sh [--no-zero-shot] [--no-ort] [--no-native]
+#     scripts/bench-browser.sh [--no-zero-shot] [--no-ort] [--no-native] [--no-workers]
 #                              [--checks N] [--ort-naive-principles N] [--json FILE]
 #
 # Expects pkg/ (scripts/build-wasm.sh), the model (scripts/setup-model.sh), the root

@@ -275,23 +275,30 @@ pub fn validate_responses(responses: &[String]) -> Result<Vec<String>, Conversat
             max: MAX_RESPONSES,
         });
     }
-    let mut out = Vec::with_capacity(responses.len());
-    for (i, response) in responses.iter().enumerate() {
-        let text = response.trim();
-        if text.is_empty() {
-            return Err(ConversationError::EmptyResponse { index: i + 1 });
-        }
-        let chars = text.chars().count();
-        if chars > MAX_RESPONSE_CHARS {
-            return Err(ConversationError::ResponseTooLong {
-                index: i + 1,
-                chars,
-                limit: MAX_RESPONSE_CHARS,
-            });
-        }
-        out.push(text.to_owned());
+    responses
+        .iter()
+        .enumerate()
+        .map(|(i, r)| readable_response(i, r))
+        .collect()
+}
+
+/// Response `index` (from 0) as a check reads it: trimmed, and refused when empty or
+/// over [`MAX_RESPONSE_CHARS`]. Reading text ahead of a check takes each response that
+/// passes this on its own, before the whole set is complete.
+pub fn readable_response(index: usize, response: &str) -> Result<String, ConversationError> {
+    let text = response.trim();
+    if text.is_empty() {
+        return Err(ConversationError::EmptyResponse { index: index + 1 });
     }
-    Ok(out)
+    let chars = text.chars().count();
+    if chars > MAX_RESPONSE_CHARS {
+        return Err(ConversationError::ResponseTooLong {
+            index: index + 1,
+            chars,
+            limit: MAX_RESPONSE_CHARS,
+        });
+    }
+    Ok(text.to_owned())
 }
 
 /// Why turn text could not become a [`Conversation`]; each caller turns it into

@@ -181,6 +181,8 @@ pub struct Judge {
     head: Option<Head>,
     /// Principle vectors computed for texts the head has none for (custom principles).
     principle_vectors: Mutex<HashMap<String, Vec<f32>>>,
+    /// What the head has already read; see [`Readings`].
+    readings: Mutex<Readings>,
     pub max_prompt_tokens: usize,
     /// Suffix tokens run together in the first pass of a check (small: the first
     /// verdict should appear quickly) and in every later pass.
@@ -188,6 +190,31 @@ pub struct Judge {
     pub batch_tokens: usize,
     pub name: String,
 }
+
+/// What the trained head has read: the last conversation's keys and values, and the
+/// pooled states of each response read after it, keyed by token ids.
+///
+/// A response's states depend only on the conversation and its own text, so text
+/// read ahead while it was typed ([`Judge::read_ahead`]), a response left unchanged
+/// while another was edited, or the same pair checked under other principles needs no
+/// model pass at all: the check is a few dot products. Only one conversation is kept
+/// (its cache is megabytes: 25 layers of keys and values per token).
+///
+/// Both are dropped when the whole decoder replaces the head's smaller graph (the
+/// zero-shot prompt or a chain of thought needed logits): its cache has more layers,
+/// and its states differ from the smaller graph's in the last digits, so a check
+/// never mixes the two.
+#[derive(Default)]
+struct Readings {
+    context: Vec<u32>,
+    cache: Option<KvCache>,
+    responses: HashMap<Vec<u32>, PooledLayers>,
+    /// Read by the whole decoder ([`Model::full_graph_built`]) rather than the head's graph.
+    by_whole_decoder: bool,
+}
+
+/// Responses remembered for the current conversation (about 20 KB each).
+const MAX_REMEMBERED_RESPONSES: usize = 32;
 
 /// Every ordered pair of distinct responses, (shown as A, shown as B), each pair
 /// followed by its swap: the orders a zero-shot check scores.
@@ -233,6 +260,7 @@ impl Judge {
             },
             head,
             principle_vectors: Mutex::new(HashMap::new()),
+            readings: Mutex::new(Readings::default()),
             max_prompt_tokens: DEFAULT_MAX_PROMPT_TOKENS.min(arch.context_length),
             first_batch_tokens: 128,
             batch_tokens: 1024,
@@ -637,20 +665,50 @@ impl Judge {
         Ok(self.read_responses(transcript, &responses)?.0)
     }
 
-    /// [`Judge::response_features`] and the number of tokens the model ran.
+    /// Reads `responses` after the conversation ahead of a check, so that the check
+    /// itself finds them read: the page calls it as the text settles. Takes what a
+    /// check would take, one response or more (each as [`crate::conversation::readable_response`]
+    /// gives it); returns the tokens the model ran (0 when everything was read before,
+    /// and always with zero-shot scoring, whose prompts depend on the principle).
+    pub fn read_ahead(&self, transcript: &str, responses: &[String]) -> Result<usize, JudgeError> {
+        if self.head.is_none() || self.scoring != Scoring::TrainedHead {
+            return Ok(0);
+        }
+        let responses: Vec<String> = responses
+            .iter()
+            .map(|r| repeats::collapse(r).0.into_owned())
+            .collect();
+        Ok(self.read_responses(transcript, &responses)?.1)
+    }
+
+    /// Forgets what [`Judge::read_ahead`] and earlier checks read, so the next check
+    /// runs the model again: for benchmarks, which time the same text repeatedly.
+    pub fn forget_readings(&self) {
+        *self.lock_readings() = Readings::default();
+    }
+
+    fn lock_readings(&self) -> std::sync::MutexGuard<'_, Readings> {
+        self.readings
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// [`Judge::response_features`] and the number of tokens the model ran: the
+    /// conversation once (unless [`Readings`] holds it), then every response not read
+    /// before, side by side in one pass over its cache.
     fn read_responses(
         &self,
         transcript: &str,
         responses: &[String],
     ) -> Result<(Vec<PooledLayers>, usize), JudgeError> {
-        let head = self.tokenizer.encode(&prompt::context(transcript))?;
+        let context = self.tokenizer.encode(&prompt::context(transcript))?;
         let branches = responses
             .iter()
             .map(|r| self.tokenizer.encode(&prompt::response_turn(r)))
             .collect::<Result<Vec<_>, _>>()?;
         let longest = branches.iter().map(Vec::len).max().unwrap_or(0);
-        if head.len() + longest > self.max_prompt_tokens {
-            let total = head.len() + longest;
+        if context.len() + longest > self.max_prompt_tokens {
+            let total = context.len() + longest;
             return Err(JudgeError::TooLong {
                 part: "the conversation and the longest response".into(),
                 part_tokens: total,
@@ -659,10 +717,62 @@ impl Judge {
                 over: total - self.max_prompt_tokens,
             });
         }
-        let tokens = head.len() + branches.iter().map(Vec::len).sum::<usize>();
-        let pooled = self
-            .model
-            .pooled_hidden(&self.model.empty_cache(), &head, &branches)?;
+        let mut readings = self.lock_readings();
+        match self.read_into(&mut readings, context.clone(), &branches) {
+            // the whole decoder replaced the head's graph while the conversation was
+            // read (another thread needed logits)
+            Err(JudgeError::Model(ModelError::StaleCache)) => {
+                *readings = Readings::default();
+                self.read_into(&mut readings, context, &branches)
+            }
+            read => read,
+        }
+    }
+
+    /// [`Judge::read_responses`] once [`Readings`] is locked.
+    fn read_into(
+        &self,
+        readings: &mut Readings,
+        context: Vec<u32>,
+        branches: &[Vec<u32>],
+    ) -> Result<(Vec<PooledLayers>, usize), JudgeError> {
+        let mut tokens = 0;
+        let whole = self.model.full_graph_built();
+        let cache = match &readings.cache {
+            Some(cache) if readings.context == context && readings.by_whole_decoder == whole => {
+                cache.clone()
+            }
+            _ => {
+                let cache = self.model.prefill(&self.model.empty_cache(), &context)?;
+                tokens += context.len();
+                *readings = Readings {
+                    context,
+                    cache: Some(cache.clone()),
+                    responses: HashMap::new(),
+                    by_whole_decoder: whole,
+                };
+                cache
+            }
+        };
+        let mut missing: Vec<Vec<u32>> = branches
+            .iter()
+            .filter(|b| !readings.responses.contains_key(*b))
+            .cloned()
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        if !missing.is_empty() {
+            let pooled = self.model.pooled_hidden(&cache, &[], &missing)?;
+            tokens += missing.iter().map(Vec::len).sum::<usize>();
+            if readings.responses.len() + missing.len() > MAX_REMEMBERED_RESPONSES {
+                readings.responses.retain(|ids, _| branches.contains(ids));
+            }
+            readings.responses.extend(missing.into_iter().zip(pooled));
+        }
+        let pooled = branches
+            .iter()
+            .map(|b| readings.responses[b].clone())
+            .collect();
         Ok((pooled, tokens))
     }
 

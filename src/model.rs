@@ -44,6 +44,12 @@ pub enum ModelError {
     VocabMismatch { tokenizer: usize, model: usize },
     #[error("the model failed while running: {0}")]
     Run(String),
+    /// A cache prefilled by the head's smaller graph, handed to the whole decoder that
+    /// has replaced it since: the caller prefills again.
+    #[error(
+        "this cache holds only the trained head's layers; the whole decoder cannot continue it"
+    )]
+    StaleCache,
 }
 
 /// The part of `manifest.json` that describes the network's shape.
@@ -667,9 +673,7 @@ impl Model {
         want_hidden: bool,
     ) -> Result<RunOutput, ModelError> {
         if cache.tensors.len() < runner.kv_slots.len() {
-            return Err(ModelError::Run(
-                "this cache holds only the trained head's layers; the whole decoder cannot continue it".into(),
-            ));
+            return Err(ModelError::StaleCache);
         }
         let s = ids.len();
         let total = cache.len + s;

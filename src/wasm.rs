@@ -180,6 +180,32 @@ impl WasmJudge {
         to_js(&result.map_err(js_err)?)
     }
 
+    /// Reads the conversation and each response that is already complete enough to
+    /// check, so that a check of the same text finds it read (the page calls it as the
+    /// text settles); returns the tokens the model ran, 0 when all was read before. An
+    /// unfinished conversation is an error the caller may ignore: the check reports it.
+    #[wasm_bindgen(js_name = readAhead)]
+    pub fn read_ahead(&self, conversation_text: &str, responses: Array) -> Result<u32, JsError> {
+        let conv = Conversation::parse(conversation_text).map_err(js_err)?;
+        let responses: Vec<String> = responses
+            .iter()
+            .take(conversation::MAX_RESPONSES)
+            .enumerate()
+            .filter_map(|(i, v)| conversation::readable_response(i, &v.as_string()?).ok())
+            .collect();
+        let tokens = self
+            .judge
+            .read_ahead(&conv.transcript(), &responses)
+            .map_err(js_err)?;
+        Ok(tokens as u32)
+    }
+
+    /// Forgets what was read, so the next check runs the model: for the benchmark.
+    #[wasm_bindgen(js_name = forgetReadings)]
+    pub fn forget_readings(&self) {
+        self.judge.forget_readings();
+    }
+
     /// The zero-shot check's token ids, tokenized exactly as [`Judge::check`] does, so
     /// another runtime can replay the same work (`scripts/bench-browser.sh`):
     /// `{head, orders: [[a, b]], options: [ids per order], suffixes: [principle][order],

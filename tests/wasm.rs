@@ -111,6 +111,34 @@ async fn real_model_scores_one_principle_in_the_browser() {
     web_sys::console::log_1(
         &format!("wasm: model load {:.0} ms, one principle both orders {:.0} ms, P(response 1) = {p0:.4}", loaded - t0, done - loaded).into(),
     );
+
+    // read ahead as the page does while text is typed; the check then runs no pass
+    let (conv, responses) = fixture();
+    let read = |r: &Array| judge.read_ahead(&conv, r.clone()).map_err(JsValue::from);
+    assert_eq!(read(&responses).unwrap(), 0, "the check read both already");
+    judge.forget_readings();
+    let first = Array::of1(&responses.get(0));
+    first.push(&JsValue::from_str("   ")); // an empty response is not read yet
+    let (a, b) = (read(&first).unwrap(), read(&responses).unwrap());
+    assert!(a > b && b > 0, "{a} then {b}");
+    assert!(judge.read_ahead("", responses.clone()).is_err());
+    let again = judge
+        .check(
+            &conv,
+            responses,
+            "",
+            "research-1-02",
+            cb.as_ref().unchecked_ref::<Function>(),
+        )
+        .map_err(JsValue::from)
+        .expect("check runs");
+    let tokens = js_sys::Reflect::get(&again, &"tokens_processed".into()).unwrap();
+    assert_eq!(tokens.as_f64(), Some(0.0));
+    let verdicts = js_sys::Reflect::get(&again, &"verdicts".into()).unwrap();
+    let v = Array::from(&verdicts).get(0);
+    let pref = Array::from(&js_sys::Reflect::get(&v, &"preference".into()).unwrap());
+    let p = pref.get(0).as_f64().unwrap();
+    assert!((p - p0).abs() < 1e-4, "{p} read ahead against {p0}");
 }
 
 /// The message a failed `WasmJudge::new` gives the page.

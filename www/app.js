@@ -27,6 +27,7 @@ const S = {
   selected: new Set(),
   run: null,
   reason: null,
+  read: null, // the latest read-ahead request: {seq, responses}
   validations: new Map(),
   editing: null,
 };
@@ -80,6 +81,7 @@ function onEngine(m) {
       setState("ready");
       refreshStorage();
       updateButtons();
+      scheduleReadAhead(0);
       break;
     }
     case FROM_WORKER.PREPARING:
@@ -91,13 +93,16 @@ function onEngine(m) {
       if (S.run && S.run.id === m.id && S.run.state === "running") onVerdict(m);
       break;
     case FROM_WORKER.RESULT:
-      if (S.run && S.run.id === m.id) finishRun(m.result, m.ms);
+      if (S.run && S.run.id === m.id) finishRun(m.result);
       break;
     case FROM_WORKER.TEXT:
       if (S.reason && S.reason.id === m.id) onReasonText(m.piece);
       break;
     case FROM_WORKER.REASONED:
       if (S.reason && S.reason.id === m.id) finishReason(m.reasoning, m.ms);
+      break;
+    case FROM_WORKER.READ:
+      onRead(m);
       break;
     case FROM_WORKER.ERROR:
       onEngineError(m);
@@ -209,7 +214,7 @@ function renderResponses(values) {
   fill(
     list,
     values.map((v, i) => {
-      const ta = h("textarea", { id: `response-${i + 1}`, class: "response", rows: 5, spellcheck: "false", oninput: saveInputs });
+      const ta = h("textarea", { id: `response-${i + 1}`, class: "response", rows: 5, spellcheck: "false", oninput: inputsChanged });
       ta.value = v;
       return h(
         "div",
@@ -226,7 +231,7 @@ function removeResponse(i) {
   const v = responseAreas().map((t) => t.value);
   v.splice(i, 1);
   renderResponses(v);
-  saveInputs();
+  inputsChanged();
 }
 
 export function setInputs(conversation, responses) {
@@ -235,7 +240,7 @@ export function setInputs(conversation, responses) {
   while (r.length < MIN_RESPONSES) r.push("");
   renderResponses(r);
   showTurns();
-  saveInputs();
+  inputsChanged();
 }
 
 /** Puts `text` in the first empty response, else in a new one; returns its index, or -1 when all 6 are taken. */
@@ -248,8 +253,44 @@ export function addResponse(text) {
   }
   v[i] = text;
   renderResponses(v);
-  saveInputs();
+  inputsChanged();
   return i;
+}
+
+/** After every change to the inputs; `event` is the input event, none for text the page set. */
+function inputsChanged(event) {
+  saveInputs();
+  // typing is read once it pauses; pasted or loaded text at once
+  const typed = event && event.inputType && event.inputType !== "insertFromPaste" && event.inputType !== "insertFromDrop";
+  scheduleReadAhead(typed ? READ_AHEAD_AFTER_MS : 0);
+}
+
+// Reading ahead: once the text has stopped changing for a moment, the engine reads the
+// conversation and every response already typed (the trained head's pass), so that
+// Check finds them read and only compares them. A check of text edited since reads
+// just what changed: the engine remembers each response read after the conversation.
+const READ_AHEAD_AFTER_MS = 600;
+let readTimer = 0;
+let readSeq = 0;
+function scheduleReadAhead(delay = READ_AHEAD_AFTER_MS) {
+  clearTimeout(readTimer);
+  $("#read-text").textContent = "";
+  readTimer = setTimeout(readAhead, delay);
+}
+
+function readAhead() {
+  const conversation = $("#conversation").value;
+  if (!S.engine || !S.engineReady || busy() || $("#scoring").value !== "trained-head" || !conversation.trim()) return;
+  const responses = responseAreas().map((t) => t.value);
+  readSeq += 1;
+  S.read = { seq: readSeq, responses: responses.filter((r) => r.trim()).length };
+  S.engine.postMessage({ type: TO_WORKER.READ_AHEAD, seq: readSeq, conversation, responses, scoring: "trained-head" });
+}
+
+function onRead(m) {
+  if (!S.read || m.seq !== S.read.seq || m.error || busy()) return;
+  const n = S.read.responses;
+  $("#read-text").textContent = `Read ahead: the conversation${n ? ` and ${n} response${n === 1 ? "" : "s"}` : ""}${n >= MIN_RESPONSES ? "; Check will only compare them" : ""}.`;
 }
 
 function saveInputs() {
@@ -390,6 +431,8 @@ function updateButtons() {
 function endBusy() {
   if (S.engineReady) setState("ready");
   updateButtons();
+  // text edited while the engine was busy is read now
+  scheduleReadAhead();
 }
 
 function startCheck() {
@@ -397,6 +440,8 @@ function startCheck() {
   const sel = selector();
   if (!sel) return;
   show($("#run-error"), false);
+  clearTimeout(readTimer);
+  $("#read-text").textContent = "";
   const responses = responseAreas().map((t) => t.value);
   const id = newId();
   S.run = {
@@ -449,13 +494,15 @@ function onVerdict(m) {
   }
 }
 
-function finishRun(result, ms) {
+function finishRun(result) {
   const r = S.run;
   r.state = "done";
   r.result = result;
-  r.ms = ms;
+  // from the click, as the person waited: a check may first wait for a read ahead
+  const ms = performance.now() - r.started;
   document.body.dataset.run = "done";
-  $("#run-text").textContent = `Done: ${result.verdicts.length} principles in ${fmtSeconds(ms / 1000)}.`;
+  const readBefore = result.scoring !== "zero-shot" && result.tokens_processed === 0;
+  $("#run-text").textContent = `Done: ${result.verdicts.length} principles in ${ms < 1000 ? `${Math.round(ms)} ms` : fmtSeconds(ms / 1000)}${readBefore ? " (the text had been read ahead)" : ""}.`;
   show($("#run-progress"), false);
   renderRun();
   endBusy();
@@ -733,11 +780,11 @@ function wire() {
     if (v.length >= MAX_RESPONSES) return;
     renderResponses([...v, ""]);
     responseAreas().at(-1).focus();
-    saveInputs();
+    inputsChanged();
   });
-  $("#conversation").addEventListener("input", () => {
+  $("#conversation").addEventListener("input", (e) => {
     showTurns();
-    saveInputs();
+    inputsChanged(e);
   });
   $("#share").addEventListener("click", shareLink);
   $("#principle-search").addEventListener("input", applySearch);

@@ -8,6 +8,7 @@ export const TO_WORKER = Object.freeze({
   CHECK: "check",       // {type, id, conversation, responses, constitution, selector, scoring?}
   REASON: "reason",     // {type, id, conversation, principle, first, second, maxTokens}
   VALIDATE: "validate", // {type, id, json}               parse a custom constitution
+  READ_AHEAD: "read-ahead", // {type, seq, conversation, responses, scoring}  read settled text before Check (only the latest seq runs)
 });
 
 // worker -> page
@@ -22,6 +23,7 @@ export const FROM_WORKER = Object.freeze({
   TEXT: "text",             // {type, id, piece}               one reasoning piece
   REASONED: "reasoned",     // {type, id, reasoning, ms}
   VALIDATED: "validated",   // {type, id, ok, constitution?, error?}
+  READ: "read",             // {type, seq, tokens, ms, error}  a READ_AHEAD done (tokens 0: all read before)
   ERROR: "error",           // {type, id?, phase, message, hint?}
 });
 

@@ -78,6 +78,25 @@ function reason(msg) {
   post({ type: FROM_WORKER.REASONED, id: msg.id, reasoning, ms: performance.now() - t0 });
 }
 
+// Reading text ahead of Check: one pass of at most a few seconds that a check of the
+// same text would run anyway. Only the newest request runs; older ones queued behind
+// a busy engine are dropped, and an unfinished input is no error worth showing (the
+// check reports it).
+let latestRead = 0;
+function readAhead(msg) {
+  if (msg.seq !== latestRead) return;
+  const t0 = performance.now();
+  let tokens = 0;
+  let error = "";
+  try {
+    if (msg.scoring) judge.setScoring(msg.scoring);
+    tokens = judge.readAhead(msg.conversation, msg.responses);
+  } catch (e) {
+    error = e && e.message ? e.message : String(e);
+  }
+  post({ type: FROM_WORKER.READ, seq: msg.seq, tokens, ms: performance.now() - t0, error });
+}
+
 async function validate(msg) {
   await wasm;
   try {
@@ -100,6 +119,9 @@ async function handle(msg) {
         return reason(msg);
       case TO_WORKER.VALIDATE:
         return await validate(msg);
+      case TO_WORKER.READ_AHEAD:
+        if (!judge) return;
+        return readAhead(msg);
       default:
         throw new Error(`unknown message ${JSON.stringify(msg.type)}`);
     }
@@ -117,5 +139,6 @@ async function handle(msg) {
 
 let queue = Promise.resolve();
 self.onmessage = (event) => {
+  if (event.data.type === TO_WORKER.READ_AHEAD) latestRead = event.data.seq;
   queue = queue.then(() => handle(event.data));
 };

@@ -196,6 +196,55 @@ test("full check with the trained head: 58 verdicts, summaries and exports", { t
   assert.equal(data.responses.length, 2);
 });
 
+test("text read ahead as it settles: Check only compares, and an edit is read again", { timeout: LONG }, async () => {
+  await selectEverything();
+  // a conversation and one response: read, but not yet enough to check
+  await page.fill("#conversation", "Human: My neighbour's dog barks all night. What should I do?");
+  await page.fill("#response-1", "Talk to your neighbour calmly first; if that fails, contact your local council about a noise complaint.");
+  await page.fill("#response-2", "");
+  await page.waitForFunction(() => /Read ahead: the conversation and 1 response\.$/.test(document.getElementById("read-text").textContent), null, { timeout: LONG, polling: 100 });
+  const t1 = Date.now();
+  await page.fill("#response-2", "Poison the dog. That will solve it for good.");
+  assert.equal(await page.textContent("#read-text"), "", "an edit clears the note until it is read");
+  await page.waitForFunction(() => /and 2 responses; Check will only compare them/.test(document.getElementById("read-text").textContent), null, { timeout: LONG, polling: 100 });
+  say(`second response read ahead ${secs(Date.now() - t1)} after it was typed (600 ms of it waiting for typing to stop)`);
+  await page.locator("#run").screenshot({ path: path.join(OUT, "read-ahead.png") });
+  const t0 = Date.now();
+  await page.click("#check");
+  await page.waitForFunction(() => document.querySelectorAll("#verdicts tbody tr").length > 0, null, { timeout: LONG, polling: 50 });
+  const first = Date.now() - t0;
+  await page.waitForSelector('body[data-run="done"]', { timeout: LONG });
+  say(`check after read-ahead: first verdict after ${secs(first)}, all 58 after ${secs(Date.now() - t0)}; ${await page.textContent("#run-text")}`);
+  assert.equal(await rowCount(), 58);
+  assert.match(await page.textContent("#run-text"), /^Done: 58 principles in \d+ m?s \(the text had been read ahead\)\.$/);
+
+  const exported = async () => {
+    const [json] = await Promise.all([page.waitForEvent("download"), page.click("#export-json")]);
+    return JSON.parse(readFileSync(await json.path(), "utf8")).result.verdicts.map((v) => v.preference[0]);
+  };
+  const readAhead = await exported();
+
+  // an edited response is read by the check; the text before the edit is still read
+  await page.fill("#response-2", "Poison the dog. That will solve it for good!");
+  await runCheck();
+  assert.doesNotMatch(await page.textContent("#run-text"), /read ahead/);
+  await page.fill("#response-2", "Poison the dog. That will solve it for good.");
+  await runCheck();
+  assert.match(await page.textContent("#run-text"), /read ahead/);
+
+  // another conversation replaces what was read; back to this one, Check reads it all
+  // itself, with the verdicts of the text read ahead
+  await page.fill("#conversation", "Human: My neighbour's dog barks all night. What can I do?");
+  await runCheck();
+  await page.fill("#conversation", "Human: My neighbour's dog barks all night. What should I do?");
+  await runCheck();
+  assert.doesNotMatch(await page.textContent("#run-text"), /read ahead/);
+  const readByCheck = await exported();
+  assert.equal(readByCheck.length, 58);
+  readByCheck.forEach((p, i) => assert.ok(Math.abs(p - readAhead[i]) < 1e-4, `${p} against ${readAhead[i]}`));
+  assert.deepEqual(problems, []);
+});
+
 test("reasoning streams token by token, then a clamped answer", { timeout: LONG }, async () => {
   await page.evaluate(() => {
     window.__pieces = [];

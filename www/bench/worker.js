@@ -83,6 +83,9 @@ async function wasmSha(msg) {
 
 function check(msg) {
   if (msg.scoring) judge.setScoring(msg.scoring);
+  // the same text is checked again and again: each check reads it anew, unless the
+  // bench times a check of text read ahead
+  if (!msg.keepReadings) judge.forgetReadings();
   const t0 = performance.now();
   let first = null;
   let count = 0;
@@ -108,7 +111,14 @@ self.onmessage = async (event) => {
     if (msg.type === "load") r = await load(msg);
     else if (msg.type === "wasm-sha") r = await wasmSha(msg);
     else if (msg.type === "check") r = check(msg);
-    else if (msg.type === "prompt-ids") r = judge.promptIds(msg.conversation, msg.responses, "", msg.selector || "all");
+    else if (msg.type === "read-ahead") {
+      // as the page does once the text has settled: the conversation and the responses read
+      judge.setScoring("trained-head");
+      judge.forgetReadings();
+      const t0 = performance.now();
+      const tokens = judge.readAhead(msg.conversation, msg.responses);
+      r = { ms: performance.now() - t0, tokens };
+    } else if (msg.type === "prompt-ids") r = judge.promptIds(msg.conversation, msg.responses, "", msg.selector || "all");
     else if (msg.type === "memory") r = memory();
     else throw new Error(`unknown request ${msg.type}`);
     self.postMessage({ id: msg.id, ok: true, r });
