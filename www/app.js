@@ -9,6 +9,7 @@ import { EXAMPLE } from "./example.js";
 
 const MIN_RESPONSES = 2;
 const MAX_RESPONSES = 6;
+const MAX_RESPONSE_CHARS = 8000; // conversation::MAX_RESPONSE_CHARS: longer ones are not read ahead
 const LS_INPUTS = "principle-checker.inputs.v1";
 const LS_CUSTOM = "principle-checker.constitution.v1";
 const LS_SOURCE = "principle-checker.source.v1";
@@ -283,7 +284,9 @@ function readAhead() {
   if (!S.engine || !S.engineReady || busy() || $("#scoring").value !== "trained-head" || !conversation.trim()) return;
   const responses = responseAreas().map((t) => t.value);
   readSeq += 1;
-  S.read = { seq: readSeq, responses: responses.filter((r) => r.trim()).length };
+  // the responses the engine reads ahead: those a check would accept (the check reports the others)
+  const readable = responses.filter((r) => r.trim() && [...r.trim()].length <= MAX_RESPONSE_CHARS).length;
+  S.read = { seq: readSeq, responses: readable };
   S.engine.postMessage({ type: TO_WORKER.READ_AHEAD, seq: readSeq, conversation, responses, scoring: "trained-head" });
 }
 
