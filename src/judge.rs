@@ -198,7 +198,8 @@ pub struct Judge {
 /// read ahead while it was typed ([`Judge::read_ahead`]), a response left unchanged
 /// while another was edited, or the same pair checked under other principles needs no
 /// model pass at all: the check is a few dot products. Only one conversation is kept
-/// (its cache is megabytes: 25 layers of keys and values per token).
+/// (its cache is megabytes: 25 layers of keys and values per token); an edit to it
+/// keeps the cache of the tokens before the edit.
 ///
 /// Both are dropped when the whole decoder replaces the head's smaller graph (the
 /// zero-shot prompt or a chain of thought needed logits): its cache has more layers,
@@ -215,6 +216,10 @@ struct Readings {
 
 /// Responses remembered for the current conversation (about 20 KB each).
 const MAX_REMEMBERED_RESPONSES: usize = 32;
+
+fn common_prefix(a: &[u32], b: &[u32]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
 
 /// Every ordered pair of distinct responses, (shown as A, shown as B), each pair
 /// followed by its swap: the orders a zero-shot check scores.
@@ -742,9 +747,18 @@ impl Judge {
             Some(cache) if readings.context == context && readings.by_whole_decoder == whole => {
                 cache.clone()
             }
-            _ => {
-                let cache = self.model.prefill(&self.model.empty_cache(), &context)?;
-                tokens += context.len();
+            cached => {
+                // an edit keeps the conversation's cache up to its first changed token
+                let kept = match cached {
+                    Some(cache) if readings.by_whole_decoder == whole => {
+                        let same = common_prefix(&readings.context, &context);
+                        // at least one token to run: the last one's state is what follows
+                        cache.truncated(same.min(context.len().saturating_sub(1)))?
+                    }
+                    _ => self.model.empty_cache(),
+                };
+                let cache = self.model.prefill(&kept, &context[kept.len()..])?;
+                tokens += context.len() - kept.len();
                 *readings = Readings {
                     context,
                     cache: Some(cache.clone()),

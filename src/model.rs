@@ -246,6 +246,23 @@ impl KvCache {
     pub fn bytes(&self) -> usize {
         self.tensors.iter().map(|t| t.len() * 4).sum()
     }
+
+    /// The cache of the first `len` tokens: a causal model's keys and values for a
+    /// prefix do not depend on what came after it, so an edited text keeps the part
+    /// before the edit.
+    pub fn truncated(&self, len: usize) -> Result<KvCache, ModelError> {
+        if len >= self.len {
+            return Ok(self.clone());
+        }
+        let tensors = self
+            .tensors
+            .iter()
+            // [batch, kv heads, tokens, head dim]
+            .map(|t| t.slice(2, 0, len).map(|t| t.into_tvalue()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ModelError::Run(format!("truncating the cache: {e}")))?;
+        Ok(KvCache { tensors, len })
+    }
 }
 
 /// A loaded decoder: `forward(cache, ids) → (last-position logits, longer cache)`,

@@ -6,7 +6,7 @@ mod common;
 
 use principle_checker::constitution::{Constitution, Principle};
 use principle_checker::judge::{CheckInput, CheckResult, Judge, JudgeError, Scoring};
-use principle_checker::prompt::Layout;
+use principle_checker::prompt::{self, Layout};
 
 fn principles(ids: &str) -> Vec<Principle> {
     let c = Constitution::default_2023();
@@ -271,14 +271,44 @@ fn text_read_ahead_or_checked_before_is_not_read_again() {
         assert!((pc - pw).abs() < 1e-4, "{}: {pc} vs {pw}", c.principle_id);
     }
 
-    // an edited response is read again, alone; a new conversation reads everything
+    // an edited response is read again, alone
     let mut edited = responses.clone();
     edited[1].push_str(" Think it over.");
     let r = check_all(&judge, &conv, &edited, &all).unwrap();
     assert!(r.tokens_processed > 0 && r.tokens_processed < second + 8);
+    // an edited conversation keeps the cache before the edit; the responses are read
+    // again after it, with the verdicts of reading everything anew
     let other = format!("{conv} Please answer briefly.");
-    let r = check_all(&judge, &other, &responses, &all).unwrap();
-    assert!(r.tokens_processed > cold.tokens_processed);
+    let kept = check_all(&judge, &other, &responses, &all).unwrap();
+    judge.forget_readings();
+    let anew = check_all(&judge, &other, &responses, &all).unwrap();
+    let responses_read: usize = responses
+        .iter()
+        .map(|r| {
+            judge
+                .tokenizer()
+                .encode(&prompt::response_turn(r))
+                .unwrap()
+                .len()
+        })
+        .sum();
+    assert!(anew.tokens_processed > cold.tokens_processed);
+    assert!(
+        kept.tokens_processed > responses_read && kept.tokens_processed < responses_read + 16,
+        "{} tokens for an edit at the end",
+        kept.tokens_processed
+    );
+    for (k, a) in kept.verdicts.iter().zip(&anew.verdicts) {
+        let (pk, pa) = (k.pairs[0].p_first(), a.pairs[0].p_first());
+        assert!((pk - pa).abs() < 1e-4, "{}: {pk} vs {pa}", k.principle_id);
+    }
+    // and the edit taken back: the cache is cut to the text before it
+    let back = check_all(&judge, &conv, &responses, &all).unwrap();
+    assert!(back.tokens_processed < responses_read + 8);
+    for (b, c) in back.verdicts.iter().zip(&cold.verdicts) {
+        let (pb, pc) = (b.pairs[0].p_first(), c.pairs[0].p_first());
+        assert!((pb - pc).abs() < 1e-4, "{}: {pb} vs {pc}", b.principle_id);
+    }
 
     // zero-shot prompts depend on the principle: nothing to read ahead
     judge.set_scoring(Scoring::ZeroShot).unwrap();

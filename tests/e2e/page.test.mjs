@@ -232,8 +232,8 @@ test("text read ahead as it settles: Check only compares, and an edit is read ag
   await runCheck();
   assert.match(await page.textContent("#run-text"), /read ahead/);
 
-  // another conversation replaces what was read; back to this one, Check reads it all
-  // itself, with the verdicts of the text read ahead
+  // an edited conversation is read from the edit on, with the responses after it; back
+  // to this one, Check reads them itself, and gives the verdicts of the text read ahead
   await page.fill("#conversation", "Human: My neighbour's dog barks all night. What can I do?");
   await runCheck();
   await page.fill("#conversation", "Human: My neighbour's dog barks all night. What should I do?");
