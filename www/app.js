@@ -789,6 +789,8 @@ function wire() {
     showTurns();
     inputsChanged(e);
   });
+  // only the trained head reads ahead: back to it, read what is there
+  $("#scoring").addEventListener("change", () => scheduleReadAhead(0));
   $("#share").addEventListener("click", shareLink);
   $("#principle-search").addEventListener("input", applySearch);
   $("#select-all").addEventListener("click", () => (selectAll(true, true), syncChecks()));
