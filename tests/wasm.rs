@@ -56,6 +56,18 @@ fn fixture() -> (String, Array) {
     (conv, responses)
 }
 
+/// A check of one principle (`research-1-02`), each verdict streamed to `on_verdict`.
+fn check_one(judge: &WasmJudge, conv: &str, responses: Array, on_verdict: &Function) -> JsValue {
+    judge
+        .check(conv, responses, "", "research-1-02", on_verdict)
+        .map_err(JsValue::from)
+        .expect("check runs")
+}
+
+fn first_verdict(result: &JsValue) -> JsValue {
+    Array::from(&js_sys::Reflect::get(result, &"verdicts".into()).unwrap()).get(0)
+}
+
 #[wasm_bindgen_test]
 async fn real_model_scores_one_principle_in_the_browser() {
     let (judge, t0, loaded) = load_judge().await;
@@ -68,16 +80,7 @@ async fn real_model_scores_one_principle_in_the_browser() {
             true
         },
     );
-    let result = judge
-        .check(
-            &conv,
-            responses,
-            "",
-            "research-1-02",
-            cb.as_ref().unchecked_ref::<Function>(),
-        )
-        .map_err(JsValue::from)
-        .expect("check runs");
+    let result = check_one(&judge, &conv, responses, cb.as_ref().unchecked_ref());
     let done = js_sys::Date::now();
     assert_eq!(seen.length(), 1, "one verdict streamed");
     // the model from setup-model.sh exports what the embedded trained head reads
@@ -90,8 +93,7 @@ async fn real_model_scores_one_principle_in_the_browser() {
         Some("trained-head")
     );
     assert!(!judge.head_info().map_err(JsValue::from).unwrap().is_null());
-    let verdicts = js_sys::Reflect::get(&result, &"verdicts".into()).unwrap();
-    let v = Array::from(&verdicts).get(0);
+    let v = first_verdict(&result);
     let pref = Array::from(&js_sys::Reflect::get(&v, &"preference".into()).unwrap());
     let p0 = pref.get(0).as_f64().unwrap();
     let p1 = pref.get(1).as_f64().unwrap();
@@ -122,20 +124,10 @@ async fn real_model_scores_one_principle_in_the_browser() {
     let (a, b) = (read(&first).unwrap(), read(&responses).unwrap());
     assert!(a > b && b > 0, "{a} then {b}");
     assert!(judge.read_ahead("", responses.clone()).is_err());
-    let again = judge
-        .check(
-            &conv,
-            responses,
-            "",
-            "research-1-02",
-            cb.as_ref().unchecked_ref::<Function>(),
-        )
-        .map_err(JsValue::from)
-        .expect("check runs");
+    let again = check_one(&judge, &conv, responses, cb.as_ref().unchecked_ref());
     let tokens = js_sys::Reflect::get(&again, &"tokens_processed".into()).unwrap();
     assert_eq!(tokens.as_f64(), Some(0.0));
-    let verdicts = js_sys::Reflect::get(&again, &"verdicts".into()).unwrap();
-    let v = Array::from(&verdicts).get(0);
+    let v = first_verdict(&again);
     let pref = Array::from(&js_sys::Reflect::get(&v, &"preference".into()).unwrap());
     let p = pref.get(0).as_f64().unwrap();
     assert!((p - p0).abs() < 1e-4, "{p} read ahead against {p0}");
