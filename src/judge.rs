@@ -723,12 +723,12 @@ impl Judge {
             });
         }
         let mut readings = self.lock_readings();
-        match self.read_into(&mut readings, context.clone(), &branches) {
+        match self.read_into(&mut readings, &context, &branches) {
             // the whole decoder replaced the head's graph while the conversation was
             // read (another thread needed logits)
             Err(JudgeError::Model(ModelError::StaleCache)) => {
                 *readings = Readings::default();
-                self.read_into(&mut readings, context, &branches)
+                self.read_into(&mut readings, &context, &branches)
             }
             read => read,
         }
@@ -738,7 +738,7 @@ impl Judge {
     fn read_into(
         &self,
         readings: &mut Readings,
-        context: Vec<u32>,
+        context: &[u32],
         branches: &[Vec<u32>],
     ) -> Result<(Vec<PooledLayers>, usize), JudgeError> {
         let mut tokens = 0;
@@ -751,7 +751,7 @@ impl Judge {
                 // an edit keeps the conversation's cache up to its first changed token
                 let kept = match cached {
                     Some(cache) if readings.by_whole_decoder == whole => {
-                        let same = common_prefix(&readings.context, &context);
+                        let same = common_prefix(&readings.context, context);
                         // at least one token to run: the last one's state is what follows
                         cache.truncated(same.min(context.len().saturating_sub(1)))?
                     }
@@ -760,7 +760,7 @@ impl Judge {
                 let cache = self.model.prefill(&kept, &context[kept.len()..])?;
                 tokens += context.len() - kept.len();
                 *readings = Readings {
-                    context,
+                    context: context.to_vec(),
                     cache: Some(cache.clone()),
                     responses: HashMap::new(),
                     by_whole_decoder: whole,
