@@ -182,10 +182,15 @@ impl WasmJudge {
 
     /// Reads the conversation and each response that is already complete enough to
     /// check, so that a check of the same text finds it read (the page calls it as the
-    /// text settles); returns the tokens the model ran, 0 when all was read before. An
+    /// text settles); returns `{tokens, responses}`: the tokens the model ran (0 when all
+    /// was read before) and how many responses were complete enough to read. An
     /// unfinished conversation is an error the caller may ignore: the check reports it.
     #[wasm_bindgen(js_name = readAhead)]
-    pub fn read_ahead(&self, conversation_text: &str, responses: Array) -> Result<u32, JsError> {
+    pub fn read_ahead(
+        &self,
+        conversation_text: &str,
+        responses: Array,
+    ) -> Result<JsValue, JsError> {
         let conv = Conversation::parse(conversation_text).map_err(js_err)?;
         let responses: Vec<String> = responses
             .iter()
@@ -197,7 +202,7 @@ impl WasmJudge {
             .judge
             .read_ahead(&conv.transcript(), &responses)
             .map_err(js_err)?;
-        Ok(tokens as u32)
+        to_js(&serde_json::json!({ "tokens": tokens, "responses": responses.len() }))
     }
 
     /// Forgets what was read, so the next check runs the model: for the benchmark.

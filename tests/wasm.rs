@@ -116,13 +116,26 @@ async fn real_model_scores_one_principle_in_the_browser() {
 
     // read ahead as the page does while text is typed; the check then runs no pass
     let (conv, responses) = fixture();
-    let read = |r: &Array| judge.read_ahead(&conv, r.clone()).map_err(JsValue::from);
-    assert_eq!(read(&responses).unwrap(), 0, "the check read both already");
+    let read = |r: &Array| {
+        let read = judge
+            .read_ahead(&conv, r.clone())
+            .map_err(JsValue::from)
+            .unwrap();
+        let field = |k: &str| {
+            js_sys::Reflect::get(&read, &k.into())
+                .unwrap()
+                .as_f64()
+                .unwrap()
+        };
+        (field("tokens"), field("responses"))
+    };
+    assert_eq!(read(&responses), (0.0, 2.0), "the check read both already");
     judge.forget_readings();
     let first = Array::of1(&responses.get(0));
     first.push(&JsValue::from_str("   ")); // an empty response is not read yet
-    let (a, b) = (read(&first).unwrap(), read(&responses).unwrap());
-    assert!(a > b && b > 0, "{a} then {b}");
+    let ((a, one), (b, two)) = (read(&first), read(&responses));
+    assert_eq!((one, two), (1.0, 2.0));
+    assert!(a > b && b > 0.0, "{a} then {b}");
     assert!(judge.read_ahead("", responses.clone()).is_err());
     let again = check_one(&judge, &conv, responses, cb.as_ref().unchecked_ref());
     let tokens = js_sys::Reflect::get(&again, &"tokens_processed".into()).unwrap();

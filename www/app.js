@@ -9,7 +9,6 @@ import { EXAMPLE } from "./example.js";
 
 const MIN_RESPONSES = 2;
 const MAX_RESPONSES = 6;
-const MAX_RESPONSE_CHARS = 8000; // conversation::MAX_RESPONSE_CHARS: longer ones are not read ahead
 const LS_INPUTS = "principle-checker.inputs.v1";
 const LS_CUSTOM = "principle-checker.constitution.v1";
 const LS_SOURCE = "principle-checker.source.v1";
@@ -28,7 +27,6 @@ const S = {
   selected: new Set(),
   run: null,
   reason: null,
-  read: null, // the latest read-ahead request: {seq, responses}
   validations: new Map(),
   editing: null,
 };
@@ -284,15 +282,13 @@ function readAhead() {
   if (!S.engine || !S.engineReady || busy() || $("#scoring").value !== "trained-head" || !conversation.trim()) return;
   const responses = responseAreas().map((t) => t.value);
   readSeq += 1;
-  // the responses the engine reads ahead: those a check would accept (the check reports the others)
-  const readable = responses.filter((r) => r.trim() && [...r.trim()].length <= MAX_RESPONSE_CHARS).length;
-  S.read = { seq: readSeq, responses: readable };
   S.engine.postMessage({ type: TO_WORKER.READ_AHEAD, seq: readSeq, conversation, responses, scoring: "trained-head" });
 }
 
 function onRead(m) {
-  if (!S.read || m.seq !== S.read.seq || m.error || busy()) return;
-  const n = S.read.responses;
+  if (m.seq !== readSeq || m.error || busy()) return;
+  // the engine counts the responses it read: those a check would accept
+  const n = m.responses;
   $("#read-text").textContent = `Read ahead: the conversation${n ? ` and ${n} response${n === 1 ? "" : "s"}` : ""}${n >= MIN_RESPONSES ? "; Check will only compare them" : ""}.`;
 }
 

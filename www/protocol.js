@@ -23,7 +23,7 @@ export const FROM_WORKER = Object.freeze({
   TEXT: "text",             // {type, id, piece}               one reasoning piece
   REASONED: "reasoned",     // {type, id, reasoning, ms}
   VALIDATED: "validated",   // {type, id, ok, constitution?, error?}
-  READ: "read",             // {type, seq, tokens, ms, error}  a READ_AHEAD done (tokens 0: all read before)
+  READ: "read",             // {type, seq, tokens, responses, ms, error}  a READ_AHEAD done (tokens 0: all read before; responses: how many were complete enough to read)
   ERROR: "error",           // {type, id?, phase, message, hint?}
 });
 

@@ -86,15 +86,15 @@ let latestRead = 0;
 function readAhead(msg) {
   if (msg.seq !== latestRead) return;
   const t0 = performance.now();
-  let tokens = 0;
+  let read = { tokens: 0, responses: 0 };
   let error = "";
   try {
     if (msg.scoring) judge.setScoring(msg.scoring);
-    tokens = judge.readAhead(msg.conversation, msg.responses);
+    read = judge.readAhead(msg.conversation, msg.responses);
   } catch (e) {
     error = e && e.message ? e.message : String(e);
   }
-  post({ type: FROM_WORKER.READ, seq: msg.seq, tokens, ms: performance.now() - t0, error });
+  post({ type: FROM_WORKER.READ, seq: msg.seq, ...read, ms: performance.now() - t0, error });
 }
 
 async function validate(msg) {

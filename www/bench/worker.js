@@ -116,7 +116,7 @@ self.onmessage = async (event) => {
       judge.setScoring("trained-head");
       judge.forgetReadings();
       const t0 = performance.now();
-      const tokens = judge.readAhead(msg.conversation, msg.responses);
+      const { tokens } = judge.readAhead(msg.conversation, msg.responses);
       r = { ms: performance.now() - t0, tokens };
     } else if (msg.type === "prompt-ids") r = judge.promptIds(msg.conversation, msg.responses, "", msg.selector || "all");
     else if (msg.type === "memory") r = memory();
