@@ -223,6 +223,25 @@ fn common_prefix(a: &[u32], b: &[u32]) -> usize {
 
 /// Every ordered pair of distinct responses, (shown as A, shown as B), each pair
 /// followed by its swap: the orders a zero-shot check scores.
+/// What [`Judge::response_states`] read.
+pub struct ResponseStates {
+    /// The conversation's tokens, as the head reads it.
+    pub context: Vec<u32>,
+    /// Each response's tokens, as the assistant's turn after it.
+    pub responses: Vec<Vec<u32>>,
+    /// `[response][layer][tokens × hidden]`, layers in [`Model::hidden_layers`] order.
+    pub states: Vec<Vec<Vec<f32>>>,
+}
+
+/// The responses as a check reads them: runs of a repeated sentence collapsed, so
+/// that a head learns from what it will be shown.
+fn collapsed(responses: &[String]) -> Vec<String> {
+    responses
+        .iter()
+        .map(|r| repeats::collapse(r).0.into_owned())
+        .collect()
+}
+
 pub fn ordered_pairs(n: usize) -> Vec<(usize, usize)> {
     let mut v = Vec::new();
     for i in 0..n {
@@ -663,10 +682,7 @@ impl Judge {
         responses: &[String],
     ) -> Result<Vec<PooledLayers>, JudgeError> {
         // read as a check reads them, so a head learns from what it will be shown
-        let responses: Vec<String> = responses
-            .iter()
-            .map(|r| repeats::collapse(r).0.into_owned())
-            .collect();
+        let responses = collapsed(responses);
         Ok(self.read_responses(transcript, &responses)?.0)
     }
 
@@ -679,10 +695,7 @@ impl Judge {
         if self.head.is_none() || self.scoring != Scoring::TrainedHead {
             return Ok(0);
         }
-        let responses: Vec<String> = responses
-            .iter()
-            .map(|r| repeats::collapse(r).0.into_owned())
-            .collect();
+        let responses = collapsed(responses);
         Ok(self.read_responses(transcript, &responses)?.1)
     }
 
@@ -706,6 +719,26 @@ impl Judge {
         transcript: &str,
         responses: &[String],
     ) -> Result<(Vec<PooledLayers>, usize), JudgeError> {
+        let (context, branches) = self.encode_reading(transcript, responses)?;
+        let mut readings = self.lock_readings();
+        match self.read_into(&mut readings, &context, &branches) {
+            // the whole decoder replaced the head's graph while the conversation was
+            // read (another thread needed logits)
+            Err(JudgeError::Model(ModelError::StaleCache)) => {
+                *readings = Readings::default();
+                self.read_into(&mut readings, &context, &branches)
+            }
+            read => read,
+        }
+    }
+
+    /// The tokens of the conversation as the head reads it, and of each response as
+    /// the assistant's turn after it; refused when a response would not fit after it.
+    fn encode_reading(
+        &self,
+        transcript: &str,
+        responses: &[String],
+    ) -> Result<(Vec<u32>, Vec<Vec<u32>>), JudgeError> {
         let context = self.tokenizer.encode(&prompt::context(transcript))?;
         let branches = responses
             .iter()
@@ -722,16 +755,27 @@ impl Judge {
                 over: total - self.max_prompt_tokens,
             });
         }
-        let mut readings = self.lock_readings();
-        match self.read_into(&mut readings, &context, &branches) {
-            // the whole decoder replaced the head's graph while the conversation was
-            // read (another thread needed logits)
-            Err(JudgeError::Model(ModelError::StaleCache)) => {
-                *readings = Readings::default();
-                self.read_into(&mut readings, &context, &branches)
-            }
-            read => read,
-        }
+        Ok((context, branches))
+    }
+
+    /// Every token's residual stream of each response read as [`Judge::response_features`]
+    /// reads it, with the tokens read: for trying read-outs other than the mean, and
+    /// for training on the states (`principle-checker features --states`). Nothing
+    /// is remembered.
+    pub fn response_states(
+        &self,
+        transcript: &str,
+        responses: &[String],
+    ) -> Result<ResponseStates, JudgeError> {
+        let responses = collapsed(responses);
+        let (context, branches) = self.encode_reading(transcript, &responses)?;
+        let cache = self.model.prefill(&self.model.empty_cache(), &context)?;
+        let states = self.model.branch_states(&cache, &[], &branches)?;
+        Ok(ResponseStates {
+            context,
+            responses: branches,
+            states,
+        })
     }
 
     /// [`Judge::read_responses`] once [`Readings`] is locked.

@@ -610,28 +610,35 @@ impl Model {
     ) -> Result<Vec<PooledLayers>, ModelError> {
         let out = self.run_branches(Pass::Head, cache, shared, branches, true)?;
         let width = self.arch.hidden;
-        let mut start = shared.len();
-        let mut pooled = Vec::with_capacity(branches.len());
-        for b in branches {
-            let rows = start..start + b.len();
-            pooled.push(
+        Ok(branch_rows(shared.len(), branches)
+            .map(|rows| {
                 out.hidden
                     .iter()
-                    .map(|flat| {
-                        let mut mean = vec![0f32; width];
-                        for r in rows.clone() {
-                            for (m, x) in mean.iter_mut().zip(&flat[r * width..(r + 1) * width]) {
-                                *m += x;
-                            }
-                        }
-                        mean.iter_mut().for_each(|m| *m /= b.len() as f32);
-                        mean
-                    })
-                    .collect(),
-            );
-            start += b.len();
-        }
-        Ok(pooled)
+                    .map(|flat| mean_rows(&flat[rows.start * width..rows.end * width], width))
+                    .collect()
+            })
+            .collect())
+    }
+
+    /// Like [`Model::pooled_hidden`], but every token's residual stream instead of
+    /// their mean: `[branch][layer][tokens × hidden]`, row-major. Read-outs other
+    /// than the mean are tried on these (`principle-checker features --states`).
+    pub fn branch_states(
+        &self,
+        cache: &KvCache,
+        shared: &[u32],
+        branches: &[Vec<u32>],
+    ) -> Result<Vec<Vec<Vec<f32>>>, ModelError> {
+        let out = self.run_branches(Pass::Head, cache, shared, branches, true)?;
+        let width = self.arch.hidden;
+        Ok(branch_rows(shared.len(), branches)
+            .map(|rows| {
+                out.hidden
+                    .iter()
+                    .map(|flat| flat[rows.start * width..rows.end * width].to_vec())
+                    .collect()
+            })
+            .collect())
     }
 
     /// `shared` continues `cache` causally; each branch then sees the cache, all of
@@ -774,4 +781,31 @@ const MASKED: f32 = -1e9;
 
 fn run_err(e: TractError) -> ModelError {
     ModelError::Run(format!("{e:#}"))
+}
+
+/// The rows of each branch in a pass that ran `shared` tokens, then the branches
+/// one after another.
+fn branch_rows(
+    shared: usize,
+    branches: &[Vec<u32>],
+) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+    branches.iter().scan(shared, |start, b| {
+        let rows = *start..*start + b.len();
+        *start += b.len();
+        Some(rows)
+    })
+}
+
+/// The mean of `rows` (`[tokens × width]`, row-major), summed in row order: the
+/// pooled state the head reads.
+pub fn mean_rows(rows: &[f32], width: usize) -> Vec<f32> {
+    let mut mean = vec![0f32; width];
+    for row in rows.chunks_exact(width) {
+        for (m, x) in mean.iter_mut().zip(row) {
+            *m += x;
+        }
+    }
+    let n = (rows.len() / width) as f32;
+    mean.iter_mut().for_each(|m| *m /= n);
+    mean
 }

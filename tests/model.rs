@@ -322,6 +322,30 @@ fn the_heads_smaller_graph_gives_the_states_of_the_whole_decoder() {
     }
 }
 
+/// `features --states` writes every token's state so that read-outs other than the
+/// mean can be tried; its rows must be the very states the head's mean is taken of.
+#[test]
+fn branch_states_are_the_rows_the_pooled_state_is_the_mean_of() {
+    let (_, ids, _) = reference();
+    let files = common::files();
+    let model = Model::load(&files.manifest, &files.onnx).unwrap();
+    let width = model.architecture().hidden;
+    let branches = vec![ids[12..20].to_vec(), ids[20..].to_vec()];
+    let prefix = model.prefill(&model.empty_cache(), &ids[..12]).unwrap();
+    let pooled = model.pooled_hidden(&prefix, &[], &branches).unwrap();
+    let states = model.branch_states(&prefix, &[], &branches).unwrap();
+    assert_eq!(states.len(), branches.len());
+    for ((b, layers), means) in branches.iter().zip(&states).zip(&pooled) {
+        assert_eq!(layers.len(), model.hidden_layers().len());
+        for (rows, mean) in layers.iter().zip(means) {
+            assert_eq!(rows.len(), b.len() * width, "one row per token");
+            assert_eq!(&principle_checker::model::mean_rows(rows, width), mean);
+        }
+    }
+    // the two branches' rows differ: each is its own continuation
+    assert!(max_abs_diff(&states[0][0][..width], &states[1][0][..width]) > 1e-3);
+}
+
 #[test]
 fn text_never_becomes_control_tokens() {
     let files = common::files();

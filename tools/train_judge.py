@@ -127,17 +127,20 @@ class Head:
     directions first keeps each one as good as its probe; the gate only decides
     which applies and how strongly."""
 
-    def __init__(self, l2_hh, l2_ai, l2_gate, epochs, lr, mlp=None, solver="newton", newton_steps=30):
+    def __init__(self, l2_hh, l2_ai, l2_gate, epochs, lr, mlp=None, solver="newton", newton_steps=30,
+                 gate_scores="in-sample"):
         """mlp: None for a linear AI-safety direction, else the reward network's
         settings (hidden, l2, epochs, lr, seed). solver: how the gate is fitted,
-        "newton" (to its minimum) or "adam" (epochs × lr, as the first heads were)."""
+        "newton" (to its minimum) or "adam" (epochs × lr, as the first heads were).
+        gate_scores: the scores the gate is fitted on, "in-sample" (the directions'
+        own training pairs) or "out-of-fold" (each pair scored by directions fitted
+        without it: 5 inner folds, whole behaviours for AI-risk), which the gate then
+        sees as it will see new pairs."""
         self.l2_hh, self.l2_ai, self.l2_gate, self.epochs, self.lr = l2_hh, l2_ai, l2_gate, epochs, lr
-        self.solver, self.newton_steps = solver, newton_steps
+        self.solver, self.newton_steps, self.gate_scores = solver, newton_steps, gate_scores
         self.mlp_settings, self.mlp = mlp, None
 
-    def fit(self, hh_pairs, ai_pairs, blocks, z):
-        """pairs: [N, 2, D], chosen first. blocks: list of (pairs, mask [N, P]
-        weights, target [N, P])."""
+    def fit_directions(self, hh_pairs, ai_pairs):
         d_hh, d_ai = hh_pairs[:, 0] - hh_pairs[:, 1], ai_pairs[:, 0] - ai_pairs[:, 1]
         u_hh = probe_direction(d_hh, self.l2_hh)
         if self.mlp_settings is None:
@@ -146,12 +149,38 @@ class Head:
             self.U = np.stack([u_hh, np.zeros_like(u_hh)], 1)
             self.mlp = reward_mlp(ai_pairs, **self.mlp_settings)
         self.scale = np.ones(self.U.shape[0])
+        return self
+
+    def out_of_fold_scores(self, hh_pairs, ai_pairs, ai_groups, k=5):
+        """Each pair's scores from directions fitted on the other inner folds."""
+        rng = np.random.default_rng(SEED + 7)
+        hh_in = rng.permutation(len(hh_pairs)) % k
+        names = rng.permutation(np.unique(ai_groups))
+        ai_in = np.array([int(np.flatnonzero(names == g)[0]) % k for g in ai_groups])
+        out = [np.zeros((len(hh_pairs), 2)), np.zeros((len(ai_pairs), 2))]
+        for j in range(k):
+            inner = Head(self.l2_hh, self.l2_ai, self.l2_gate, self.epochs, self.lr, self.mlp_settings)
+            inner.fit_directions(hh_pairs[hh_in != j], ai_pairs[ai_in != j])
+            out[0][hh_in == j] = inner.scores(hh_pairs[hh_in == j])
+            out[1][ai_in == j] = inner.scores(ai_pairs[ai_in == j])
+        return out
+
+    def fit(self, hh_pairs, ai_pairs, blocks, z, ai_groups=None):
+        """pairs: [N, 2, D], chosen first. blocks: list of (pairs, mask [N, P]
+        weights, target [N, P]); with out-of-fold gate scores, exactly the HH block
+        and then the AI-risk block, of hh_pairs and ai_pairs (ai_groups: each AI-risk
+        pair's behaviour)."""
+        self.fit_directions(hh_pairs, ai_pairs)
         self.z_mean, self.z_scale = z.mean(0), 1.0 / (z.std(0) + 1e-6)
         zt = self.principles(z)
         # start from "every principle uses both directions at full weight"
         V = np.zeros((zt.shape[1], self.U.shape[1]))
         V[-1] = 1.0
-        scores = [(self.scores(pairs), mask, target) for pairs, mask, target in blocks]
+        if self.gate_scores == "out-of-fold":
+            oof = self.out_of_fold_scores(hh_pairs, ai_pairs, ai_groups)
+            scores = [(s, mask, target) for s, (_, mask, target) in zip(oof, blocks, strict=True)]
+        else:
+            scores = [(self.scores(pairs), mask, target) for pairs, mask, target in blocks]
         weight = sum(b[1].sum() for b in blocks)
 
         def grad(params):
@@ -290,6 +319,9 @@ def main():
                     help="the AI-safety score: a small reward network, or a linear direction")
     ap.add_argument("--gate-solver", choices=("newton", "adam"), default="newton",
                     help="fit the principle gate to its minimum, or by --epochs steps of Adam at --lr")
+    ap.add_argument("--gate-scores", choices=("in-sample", "out-of-fold"), default="in-sample",
+                    help="fit the gate on the directions' scores of their own training pairs, or on "
+                         "out-of-fold scores (5 inner folds; BENCHMARKS.md, tried 2026-12-01, not kept)")
     ap.add_argument("--mlp-hidden", type=int, default=16)
     ap.add_argument("--l2-mlp", type=float, default=0.1)
     ap.add_argument("--mlp-epochs", type=int, default=300)
@@ -337,7 +369,8 @@ def main():
     ai_fit, ai_unrel = masks(ids, groups, AI_FIT_GROUPS, (), AI_UNRELATED)
     mlp = None if args.ai_reward == "linear" else dict(
         hidden=args.mlp_hidden, l2=args.l2_mlp, epochs=args.mlp_epochs, lr=args.mlp_lr, seed=SEED)
-    make = lambda: Head(args.l2_hh, args.l2_ai, args.l2_gate, args.epochs, args.lr, mlp, args.gate_solver)
+    make = lambda: Head(args.l2_hh, args.l2_ai, args.l2_gate, args.epochs, args.lr, mlp, args.gate_solver,
+                        gate_scores=args.gate_scores)
 
     # 2. cross-validated head
     def cross_validate(hh_fold):
@@ -348,7 +381,7 @@ def main():
             atr, ate = ai_fold != f, ai_fold == f
             head = make().fit(hh[tr], ai[atr],
                               [block(hh[tr], hh_fit, hh_unrel, args.unrelated_weight),
-                               block(ai[atr], ai_fit, ai_unrel, args.unrelated_weight)], z)
+                               block(ai[atr], ai_fit, ai_unrel, args.unrelated_weight)], z, ai_beh[atr])
             p_hh[te] = sigmoid(head.logits(hh[te], z))
             p_ai[ate] = sigmoid(head.logits(ai[ate], z))
         return p_hh, p_ai
@@ -375,7 +408,8 @@ def main():
         "hh_pairs": int(len(hh)), "airisk_pairs": int(len(ai)),
         "layers": [lo, hi], "l2_hh": args.l2_hh, "l2_ai": args.l2_ai, "l2_gate": args.l2_gate,
         "unrelated_weight": args.unrelated_weight, "epochs": args.epochs, "lr": args.lr, "seed": SEED,
-        "ai_reward": args.ai_reward, "gate_solver": args.gate_solver} | ({} if mlp is None else {
+        "ai_reward": args.ai_reward, "gate_solver": args.gate_solver} | (
+        {} if args.gate_scores == "in-sample" else {"gate_scores": args.gate_scores}) | ({} if mlp is None else {
         "mlp_hidden": args.mlp_hidden, "l2_mlp": args.l2_mlp, "mlp_epochs": args.mlp_epochs, "mlp_lr": args.mlp_lr}) | {
         "probe": probe,
         "hh_accuracy_other_fold_splits": hh_other_splits,
@@ -391,7 +425,7 @@ def main():
 
     # 3. the shipped head: everything, same settings
     head = make().fit(hh, ai, [block(hh, hh_fit, hh_unrel, args.unrelated_weight),
-                               block(ai, ai_fit, ai_unrel, args.unrelated_weight)], z)
+                               block(ai, ai_fit, ai_unrel, args.unrelated_weight)], z, ai_beh)
     metrics["train_seconds"] = round(time.time() - t0, 1)
     if args.metrics:
         with open(args.metrics, "w") as f:

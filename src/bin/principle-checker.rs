@@ -20,7 +20,7 @@ mod cli {
     use principle_checker::constitution::{Constitution, Principle};
     use principle_checker::conversation::{self, Conversation};
     use principle_checker::judge::{CheckInput, Judge, Scoring};
-    use principle_checker::model::{ModelFiles, PooledLayers};
+    use principle_checker::model::{self, ModelFiles, PooledLayers};
     use principle_checker::prompt::{Defence, Layout};
 
     #[derive(Parser)]
@@ -103,6 +103,11 @@ mod cli {
             /// "K/N": only comparisons whose line number modulo N is K (for parallel runs).
             #[arg(long, default_value = "0/1")]
             shard: String,
+            /// "LO-HI": also write every response token's residual stream, averaged
+            /// over layers LO..=HI, to OUT.states.f32 ([tokens, hidden] per text, in
+            /// row order; the counts are in OUT.json), for read-outs other than the mean.
+            #[arg(long)]
+            states: Option<String>,
         },
         /// Time the standard check: the fixture conversation, its responses (response-*.txt,
         /// two in the standard fixture, six in tests/fixtures/six), all principles, both
@@ -330,9 +335,12 @@ mod cli {
                 limit,
                 json,
             } => eval(&cli, &constitution, file, principles, *limit, *json),
-            Command::Features { pairs, out, shard } => {
-                features(&cli, &constitution, pairs, out, shard)
-            }
+            Command::Features {
+                pairs,
+                out,
+                shard,
+                states,
+            } => features(&cli, &constitution, pairs, out, shard, states.as_deref()),
             Command::Bench { fixture, runs } => bench(&cli, &constitution, fixture, *runs),
         }
     }
@@ -370,6 +378,7 @@ mod cli {
         pairs: &Option<PathBuf>,
         out: &Path,
         shard: &str,
+        states: Option<&str>,
     ) -> Res<()> {
         let (k, n) = shard
             .split_once('/')
@@ -384,6 +393,31 @@ mod cli {
                 cli.model.display()
             ));
         }
+        // the exported layers' positions that --states averages
+        let band: Option<Vec<usize>> = match states {
+            None => None,
+            Some(s) => {
+                let (lo, hi) = s
+                    .split_once('-')
+                    .and_then(|(a, b)| Some((a.parse::<usize>().ok()?, b.parse::<usize>().ok()?)))
+                    .ok_or_else(|| format!("--states must be LO-HI, got {s:?}"))?;
+                let band: Option<Vec<usize>> = (lo..=hi)
+                    .map(|l| layers.iter().position(|&e| e == l))
+                    .collect();
+                Some(
+                    band.filter(|b| !b.is_empty()).ok_or_else(|| {
+                        format!("--states {s}: the model exports layers {layers:?}")
+                    })?,
+                )
+            }
+        };
+        if band.is_some() && pairs.is_none() {
+            return Err("--states needs --pairs".into());
+        }
+        let width = judge.model().architecture().hidden;
+        let mut state_data: Vec<f32> = Vec::new();
+        let mut state_tokens = Vec::new();
+        let mut state_ids = Vec::new();
         let mut data: Vec<f32> = Vec::new();
         let mut rows = Vec::new();
         let mut skipped = Vec::new();
@@ -438,7 +472,28 @@ mod cli {
                                 continue;
                             }
                         };
-                    match judge.response_features(&conv.transcript(), &[chosen, rejected]) {
+                    let read = match &band {
+                        None => judge.response_features(&conv.transcript(), &[chosen, rejected]),
+                        Some(band) => judge
+                            .response_states(
+                                &conv.transcript(),
+                                &[chosen.clone(), rejected.clone()],
+                            )
+                            .map(|read| {
+                                let counts: Vec<usize> =
+                                    read.responses.iter().map(Vec::len).collect();
+                                state_tokens.push(serde_json::json!(counts));
+                                state_ids.push(serde_json::json!([read.context, read.responses]));
+                                for layers in &read.states {
+                                    state_data.extend(band_mean(layers, band));
+                                }
+                                read.states
+                                    .iter()
+                                    .map(|t| t.iter().map(|l| model::mean_rows(l, width)).collect())
+                                    .collect()
+                            }),
+                    };
+                    match read {
                         Ok(f) => {
                             push(&mut data, f);
                             rows.push(serde_json::json!(i));
@@ -459,7 +514,11 @@ mod cli {
             PathBuf::from(p)
         };
         std::fs::write(with_ext(".f32"), bytes).map_err(|e| e.to_string())?;
-        let meta = serde_json::json!({
+        if band.is_some() {
+            let bytes: Vec<u8> = state_data.iter().flat_map(|x| x.to_le_bytes()).collect();
+            std::fs::write(with_ext(".states.f32"), bytes).map_err(|e| e.to_string())?;
+        }
+        let mut meta = serde_json::json!({
             "model": judge.name,
             "layers": layers,
             "hidden": judge.model().architecture().hidden,
@@ -467,6 +526,11 @@ mod cli {
             "rows": rows,
             "skipped": skipped,
         });
+        if let Some(s) = states {
+            // ids: [conversation, [chosen, rejected]] as the model read them
+            meta["states"] =
+                serde_json::json!({"layers": s, "tokens": state_tokens, "ids": state_ids});
+        }
         std::fs::write(with_ext(".json"), meta.to_string()).map_err(|e| e.to_string())?;
         eprintln!(
             "wrote {} rows, skipped {}",
@@ -474,6 +538,18 @@ mod cli {
             meta["skipped"].as_array().map_or(0, Vec::len)
         );
         Ok(())
+    }
+
+    /// Each token's state averaged over the layers at `band` (positions among a
+    /// text's `[layer][tokens × hidden]`), `[tokens × hidden]`.
+    fn band_mean(layers: &[Vec<f32>], band: &[usize]) -> Vec<f32> {
+        let mut rows = vec![0f32; layers[0].len()];
+        for &l in band {
+            rows.iter_mut().zip(&layers[l]).for_each(|(r, x)| *r += x);
+        }
+        let n = band.len() as f32;
+        rows.iter_mut().for_each(|r| *r /= n);
+        rows
     }
 
     fn eval(
