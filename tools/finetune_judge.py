@@ -228,7 +228,8 @@ def main():
 
     # 2. training
     rng = np.random.default_rng(T.SEED)
-    fold = np.random.default_rng(T.SEED).permutation(1000)[: len(data)] % 5 if len(data) == 1000 else rng.permutation(len(data)) % 5
+    # the head's folds (tools/train_judge.py: the first draw of its seeded generator)
+    fold = np.random.default_rng(T.SEED).permutation(len(data)) % 5
     X = np.stack([d["pooled"] for d in data])  # [N, 2, D]
     diffs = X[:, 0] - X[:, 1]
 
