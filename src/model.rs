@@ -608,16 +608,8 @@ impl Model {
         shared: &[u32],
         branches: &[Vec<u32>],
     ) -> Result<Vec<PooledLayers>, ModelError> {
-        let out = self.run_branches(Pass::Head, cache, shared, branches, true)?;
         let width = self.arch.hidden;
-        Ok(branch_rows(shared.len(), branches)
-            .map(|rows| {
-                out.hidden
-                    .iter()
-                    .map(|flat| mean_rows(&flat[rows.start * width..rows.end * width], width))
-                    .collect()
-            })
-            .collect())
+        self.per_branch(cache, shared, branches, |rows| mean_rows(rows, width))
     }
 
     /// Like [`Model::pooled_hidden`], but every token's residual stream instead of
@@ -629,13 +621,25 @@ impl Model {
         shared: &[u32],
         branches: &[Vec<u32>],
     ) -> Result<Vec<Vec<Vec<f32>>>, ModelError> {
+        self.per_branch(cache, shared, branches, <[f32]>::to_vec)
+    }
+
+    /// One head pass; `read` turns each branch's rows of each exported layer
+    /// (`[tokens × hidden]`) into what the caller keeps: `[branch][layer]`.
+    fn per_branch<T>(
+        &self,
+        cache: &KvCache,
+        shared: &[u32],
+        branches: &[Vec<u32>],
+        read: impl Fn(&[f32]) -> T,
+    ) -> Result<Vec<Vec<T>>, ModelError> {
         let out = self.run_branches(Pass::Head, cache, shared, branches, true)?;
         let width = self.arch.hidden;
         Ok(branch_rows(shared.len(), branches)
             .map(|rows| {
                 out.hidden
                     .iter()
-                    .map(|flat| flat[rows.start * width..rows.end * width].to_vec())
+                    .map(|flat| read(&flat[rows.start * width..rows.end * width]))
                     .collect()
             })
             .collect())
