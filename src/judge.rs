@@ -221,8 +221,6 @@ fn common_prefix(a: &[u32], b: &[u32]) -> usize {
     a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
-/// Every ordered pair of distinct responses, (shown as A, shown as B), each pair
-/// followed by its swap: the orders a zero-shot check scores.
 /// What [`Judge::response_states`] read.
 pub struct ResponseStates {
     /// The conversation's tokens, as the head reads it.
@@ -242,6 +240,8 @@ fn collapsed(responses: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// Every ordered pair of distinct responses, (shown as A, shown as B), each pair
+/// followed by its swap: the orders a zero-shot check scores.
 pub fn ordered_pairs(n: usize) -> Vec<(usize, usize)> {
     let mut v = Vec::new();
     for i in 0..n {
@@ -681,7 +681,6 @@ impl Judge {
         transcript: &str,
         responses: &[String],
     ) -> Result<Vec<PooledLayers>, JudgeError> {
-        // read as a check reads them, so a head learns from what it will be shown
         let responses = collapsed(responses);
         Ok(self.read_responses(transcript, &responses)?.0)
     }
