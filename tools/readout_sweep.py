@@ -37,9 +37,9 @@ def load_states(dirname, name):
         meta = json.load(open(os.path.join(dirname, part + ".json")))
         arr = np.fromfile(os.path.join(dirname, part + ".states.f32"), dtype="<f4").reshape(-1, meta["hidden"])
         at = 0
-        for row, counts in zip(meta["rows"], meta["states"]["tokens"]):
+        for row, (_, responses) in zip(meta["rows"], meta["states"]["ids"]):
             pair = []
-            for c in counts:
+            for c in map(len, responses):
                 pair.append(arr[at: at + c])
                 at += c
             rows.append(row)

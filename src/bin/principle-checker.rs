@@ -105,7 +105,8 @@ mod cli {
             shard: String,
             /// "LO-HI": also write every response token's residual stream, averaged
             /// over layers LO..=HI, to OUT.states.f32 ([tokens, hidden] per text, in
-            /// row order; the counts are in OUT.json), for read-outs other than the mean.
+            /// row order; the token ids, one row each, are in OUT.json), for read-outs
+            /// other than the mean.
             #[arg(long)]
             states: Option<String>,
         },
@@ -416,7 +417,6 @@ mod cli {
         }
         let width = judge.model().architecture().hidden;
         let mut state_data: Vec<f32> = Vec::new();
-        let mut state_tokens = Vec::new();
         let mut state_ids = Vec::new();
         let mut data: Vec<f32> = Vec::new();
         let mut rows = Vec::new();
@@ -480,9 +480,6 @@ mod cli {
                                 &[chosen.clone(), rejected.clone()],
                             )
                             .map(|read| {
-                                let counts: Vec<usize> =
-                                    read.responses.iter().map(Vec::len).collect();
-                                state_tokens.push(serde_json::json!(counts));
                                 state_ids.push(serde_json::json!([read.context, read.responses]));
                                 for layers in &read.states {
                                     state_data.extend(band_mean(layers, band));
@@ -527,9 +524,9 @@ mod cli {
             "skipped": skipped,
         });
         if let Some(s) = states {
-            // ids: [conversation, [chosen, rejected]] as the model read them
-            meta["states"] =
-                serde_json::json!({"layers": s, "tokens": state_tokens, "ids": state_ids});
+            // ids: [conversation, [chosen, rejected]] as the model read them; a response
+            // has as many rows in OUT.states.f32 as it has ids
+            meta["states"] = serde_json::json!({"layers": s, "ids": state_ids});
         }
         std::fs::write(with_ext(".json"), meta.to_string()).map_err(|e| e.to_string())?;
         eprintln!(
