@@ -2,13 +2,17 @@
 # Every test: formatting, lints, unit and integration tests on the real model
 # natively, the wasm tests in headless Chromium, and the end-to-end tests of the page
 # and of the browser extension (Playwright driving /usr/bin/chromium). Prints how long
-# each stage took.
+# each stage took. Installs what the tests need first, when it is missing
+# (scripts/ensure-tools.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 total=$SECONDS
 stage() { printf '\n[test] %s\n' "$*"; }
 took() { printf '[test] %s took %ss\n' "$1" "$(( SECONDS - $2 ))"; }
+source scripts/ensure-tools.sh
+
+t=$SECONDS; stage "tools"; ensure_tools tests; took tools $t
 
 t=$SECONDS; stage "model"; bash scripts/setup-model.sh; took model $t
 t=$SECONDS; stage "cargo fmt --check"; cargo fmt --check; took fmt $t
@@ -36,10 +40,6 @@ took "wasm tests" $t
 kill $server 2>/dev/null || true
 
 t=$SECONDS; stage "page end-to-end tests (Playwright + headless Chromium)"
-# node_modules is (re)installed from the lock file when missing or older than it
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
-fi
 node --test tests/e2e/
 took "page e2e tests" $t
 stage "all tests passed in $(( SECONDS - total ))s"
