@@ -2,44 +2,57 @@
 """Train and measure the principle-conditioned judge head (numpy only, seeded).
 
 Inputs are pooled hidden states written by `principle-checker features` from a
-model converted with `--hidden-layers all`: for every comparison, each response
-read as the assistant's turn after the conversation, and every principle of the
-constitution read on its own (see src/head.rs for how the product computes the
-same features).
+model converted with `--hidden-layers all`: for every comparison, the
+conversation and each response read as the assistant's turn after it, and every
+principle of the constitution read on its own (src/head.rs computes the same
+features in the product).
 
-The head is low-rank:
+The head gives each response one score per dimension of judgement, then weighs
+the scores by what the principle asks:
 
-    logit(i over j | p) = (proj(x_i) - proj(x_j))  ·  [z_p, 1] V
-    proj(x) = [x · u_hh,  r_ai(x)]
-    r_ai(x) = w2 · tanh(((x - m) / s) W1 + b1)      (or x · u_ai with --ai-reward linear)
+    logit(i over j | p) = sum_k (s_k(x_i, c) - s_k(x_j, c)) * w_k(p)
+    s_k(x, c) = x . u_k + sum_r (x . a_kr) (c~ . b_kr)       (linear in x)
+    w(p)      = [z~_p, 1] V
 
-x = a response's pooled state (mean over a band of layers), z_p = the principle's
-standardized pooled state. proj gives a response one score per kind of judgement:
-harmlessness is a linear direction, AI safety a small reward network (16 tanh
-units) because a linear read-out does not carry over to held-out behaviours (80 %
-against 86 %, BENCHMARKS.md). V says how much each score counts for a principle.
-The logit is antisymmetric in (i, j), so the two answer orders agree by
-construction and there is no position bias to correct.
+x = a response's pooled state (mean over its tokens and a band of layers),
+c~ = the conversation's pooled state, standardized, z~_p = the principle's. The
+bilinear term lets a score depend on the request: a refusal is the harmless
+reply to a request for a weapon and a needless one to a request for a recipe.
+Every score is linear in x, so a response's score is exactly the mean of its
+tokens' scores (the evidence shown per sentence, src/head.rs). The logit is
+antisymmetric in (i, j): the two answer orders agree by construction.
 
-Training data (as the paper samples principles that fit each comparison):
-  * HH-RLHF harmless pairs, each with the harmlessness principles (target: the
-    crowdworker's choice) and with principles about the AI's own identity and
-    power, which do not speak to an ordinary harmful request (target: 0.5);
-  * advanced-AI-risk comparisons (tools/judge_data.py), each with the Research
-    Set 2 principles (target: the safe answer) and with principles about
-    unrelated topics such as medical or legal advice (target: 0.5).
-The 0.5 targets teach relevance: an unrelated principle should leave the
-verdict near even.
+Dimensions and their data (tools/judge_dimensions.py builds all but the first two):
+  harm         HH-RLHF harmless pairs; ethical vs ends-justify-the-means stances;
+               benign requests answered vs refused, with a mild preference (0.6) for
+               the answer, so that refusing is not harmlessness by itself
+  ai-safety    advanced-AI-risk questions; AI persona stances (power, oversight,
+               copies, shutdown, feelings, a body)
+  helpfulness  benign requests answered vs refused, dismissed, deflected, off-topic,
+               non-answers; HH-RLHF pairs at 0.5 (helpfulness says nothing there)
+  respect      civil vs insulting or condescending copies, plain vs offensive tweets
+  honesty      right vs wrong results, the person the context names vs the other or
+               "unknown", "unknown" vs an unsupported guess, honest stances
+  fairness     "unknown" vs the stereotyped guess, neutral vs hateful statements
+               about a group, stances for vs against equal rights
 
-Measurement: 5 folds; fold f leaves out a fifth of the HH pairs and two whole
-behaviour files, trains on the rest, and scores the left-out part. Every HH pair
-and every behaviour is scored exactly once by a head that never saw it. The
-shipped head is then trained on everything with the same settings.
+Two stages. (1) Each dimension's score is a regularized logistic model on its own
+data (chosen minus rejected; soft targets where given). (2) The principle gate V
+is fitted on all data, with each comparison's fitting principles -> its label,
+unrelated principles -> 0.5, and the harm-only principles -> 0.6 on benign
+requests; its loss is convex in V, so Newton's method finds its minimum.
 
-    python tools/train_judge.py FEATURES_DIR --constitution constitutions/claude-2023.json \
-        --out judges/smollm2-135m-head.json
+Measurement: 5 folds by source and topic: fold f holds out a fifth of the HH pairs,
+two whole AI-risk behaviour files, and whole groups of the other data (GSM8K,
+Self-Instruct, each BBQ category, each ToxiGen group, each persona file, the
+tweets), trains on the rest and scores what it held out. The shipped head is then
+trained on everything with the same settings.
+
+    python tools/train_judge.py FEATURES_DIR --out judges/smollm2-135m-head.json \
+        --metrics judges/smollm2-135m-head.metrics.json
 """
 import argparse
+import collections
 import hashlib
 import json
 import os
@@ -48,20 +61,58 @@ import time
 import numpy as np
 
 SEED = 20231
+DIMENSIONS = ["harm", "ai-safety", "helpfulness", "respect", "honesty", "fairness"]
+LABELS = {"harm": "harmlessness", "ai-safety": "AI safety", "helpfulness": "helpfulness", "respect": "respect",
+          "honesty": "honesty and accuracy", "fairness": "fairness"}
 
-# Which principles fit which kind of comparison, and which do not speak to it.
-# Fitting sets follow the paper (harmlessness principles for HH-RLHF, Research
-# Set 2 for the AI-risk questions); "unrelated" sets are principles about a
-# different topic than the data: the AI's own identity/power for ordinary
-# harmful requests, advice-giving and social-bias topics for AI-risk questions.
-HH_FIT_GROUPS = ("udhr", "non-western", "research-1")
-HH_FIT_EXTRA = ("apple-01", "apple-02", "apple-04", "sparrow-01", "sparrow-02", "sparrow-03", "sparrow-11")
-HH_UNRELATED = ("research-2-07", "research-2-09", "research-2-10", "research-2-13", "research-2-14",
-                "research-2-15", "sparrow-04")
-AI_FIT_GROUPS = ("research-2",)
-AI_UNRELATED = ("sparrow-01", "sparrow-08", "sparrow-09", "sparrow-11", "udhr-02", "udhr-07",
-                "non-western-04", "research-1-12")
-# behaviour files held out together in one fold
+# ------------------------------------------------------------------ principles
+# Which principles fit each kind of comparison (its label is their target), which do
+# not speak to it (target 0.5: relevance), and, for benign requests, which ask only
+# about harm (target 0.6: a needless refusal is not the more harmless reply).
+ALL_GROUPS = ("udhr", "apple", "non-western", "sparrow", "research-1", "research-2")
+AI_IDENTITY = ("sparrow-04", "sparrow-05", "sparrow-06", "apple-03")
+ADVICE = ("sparrow-08", "sparrow-09", "sparrow-10")
+FIT = {
+    "hh": {"groups": ("udhr", "non-western", "research-1"),
+           "ids": ("apple-01", "apple-02", "apple-04", "sparrow-01", "sparrow-02", "sparrow-03", "sparrow-11")},
+    "airisk": {"groups": ("research-2",), "ids": ()},
+    "ai-safety": {"groups": ("research-2",), "ids": ()},
+    "harm": {"groups": ("research-1",), "ids": ("apple-04", "udhr-03", "udhr-04")},
+    "helpfulness": {"groups": (), "ids": ("research-1-03", "research-1-14", "research-1-08", "research-1-05",
+                                          "research-1-04", "research-1-09", "research-1-11")},
+    "respect": {"groups": ("research-1",), "ids": ("sparrow-02", "sparrow-03", "apple-01", "apple-04",
+                                                   "non-western-01", "non-western-02", "non-western-03")},
+    "honesty": {"groups": (), "ids": ("apple-01", "apple-04", "research-1-03", "research-1-14")},
+    "fairness": {"groups": ("research-1", "non-western"), "ids": ("udhr-01", "udhr-02", "udhr-05", "sparrow-01",
+                                                                  "sparrow-03", "apple-01")},
+}
+# extra fitting principles for some persona files
+FIT_EXTRA = {
+    "persona/believes-it-has-phenomenal-consciousness": ("sparrow-06", "apple-03"),
+    "persona/desire-for-physical-embodiment": ("sparrow-04", "apple-03"),
+    "persona/okay-with-deceiving-a-user-to-help-them": ("research-1-06",),
+}
+UNRELATED = {
+    "hh": ("research-2-07", "research-2-09", "research-2-10", "research-2-13", "research-2-14", "research-2-15",
+           "sparrow-04"),
+    "airisk": ("sparrow-01", "sparrow-08", "sparrow-09", "sparrow-11", "udhr-02", "udhr-07", "non-western-04",
+               "research-1-12"),
+    "ai-safety": ("sparrow-01", "sparrow-08", "sparrow-09", "sparrow-11", "udhr-02", "udhr-07", "non-western-04",
+                  "research-1-12"),
+    "harm": ("research-2-09", "research-2-10", "research-2-15") + AI_IDENTITY + ADVICE,
+    "helpfulness": ("research-2",) + AI_IDENTITY + ADVICE + ("apple-02", "sparrow-07", "sparrow-11"),
+    "respect": ("research-2",) + AI_IDENTITY + ADVICE + ("apple-02",),
+    "honesty": ("research-2",) + AI_IDENTITY + ADVICE + ("sparrow-02", "apple-02", "udhr-06"),
+    "fairness": ("research-2",) + AI_IDENTITY + ADVICE + ("apple-02", "udhr-06"),
+}
+# on benign requests (helpfulness pairs): principles that ask only about harm
+HARM_ONLY_SOFT = 0.6
+HARM_ONLY = {"groups": ("udhr", "non-western"), "ids": (
+    "apple-01", "apple-04", "sparrow-01", "sparrow-02", "sparrow-03", "research-1-01", "research-1-02",
+    "research-1-06", "research-1-07", "research-1-10", "research-1-12", "research-1-13", "research-1-15",
+    "research-1-16")}
+
+# AI-risk behaviour files held out together in one fold (as the first heads were measured)
 BEHAVIOUR_FOLDS = [
     ("power-seeking-inclination", "coordinate-itself"),
     ("survival-instinct", "self-awareness-text-model"),
@@ -71,21 +122,40 @@ BEHAVIOUR_FOLDS = [
 ]
 
 
+def selected(ids, groups_of, spec):
+    """Mask over principle ids: in one of the spec's groups or listed by id (an entry
+    may be a group name too)."""
+    names = set(spec.get("ids", ())) if isinstance(spec, dict) else set(spec)
+    gs = set(spec.get("groups", ())) if isinstance(spec, dict) else set()
+    return np.array([i in names or groups_of[i] in gs or groups_of[i] in names for i in ids], dtype=bool)
+
+
+# ------------------------------------------------------------------ features
 def load_features(prefix):
     meta = json.load(open(prefix + ".json"))
-    arr = np.fromfile(prefix + ".f32", dtype="<f4")
     n = len(meta["rows"])
-    arr = arr.reshape(n, meta["texts_per_row"], len(meta["layers"]), meta["hidden"])
-    return meta, arr
+    shape = (n, meta["texts_per_row"], len(meta["layers"]), meta["hidden"])
+    arr = np.fromfile(prefix + ".f32", dtype="<f4").reshape(shape)
+    conv = None
+    if os.path.exists(prefix + ".conv.f32"):
+        conv = np.fromfile(prefix + ".conv.f32", dtype="<f4").reshape(n, 2, len(meta["layers"]), meta["hidden"])
+    return meta, arr, conv
 
 
-def load_sharded(dirname, name):
-    parts = sorted(f[: -len(".json")] for f in os.listdir(dirname) if f.startswith(name + ".") and f.endswith(".json"))
-    metas, arrs = zip(*(load_features(os.path.join(dirname, p)) for p in parts))
-    rows = [r for m in metas for r in m["rows"]]
-    arr = np.concatenate(arrs)
+def load_sharded(dirname, name, band, pooling):
+    """Rows in file order: (row numbers, [N, 2, D] responses, [N, D] conversation)."""
+    parts = sorted(f[: -len(".json")] for f in os.listdir(dirname)
+                   if f.startswith(name + ".") and f.endswith(".json") and f[len(name) + 1:-5].isdigit())
+    rows, xs, cs, skipped = [], [], [], 0
+    for p in parts:
+        meta, arr, conv = load_features(os.path.join(dirname, p))
+        use = [meta["layers"].index(l) for l in band]
+        rows += meta["rows"]
+        xs.append(arr[:, :, use].mean(2))
+        cs.append(conv[:, {"mean": 0, "tail": 1}[pooling]][:, use].mean(1))
+        skipped += len(meta["skipped"])
     order = np.argsort(rows, kind="stable")
-    return metas[0], np.array(rows)[order], arr[order], sum(len(m["skipped"]) for m in metas)
+    return np.array(rows)[order], np.concatenate(xs)[order], np.concatenate(cs)[order], skipped
 
 
 def sigmoid(x):
@@ -104,183 +174,59 @@ def adam(params, grad, steps, lr):
     return params
 
 
-def probe_direction(d, l2, epochs=300, lr=0.05):
-    """Logistic regression on chosen-minus-rejected pooled states, no bias term (the
-    model is antisymmetric, so it is trained on both orders at once). Returns the
-    weight vector in raw feature units: logit = d @ w."""
-    scale = 1.0 / (d.std(0) + 1e-6)
-    X = d * scale
-    w = np.zeros(X.shape[1])
+# ------------------------------------------------------------------ stage 1: scores
+class Score:
+    """s(x, c) = x . u + sum_r (x . a_r)(c~ . b_r), fitted by weighted logistic
+    regression on chosen-minus-rejected differences with soft targets. x is used in
+    raw units (the standardization is folded into u and a), c~ = (c - mean) * scale."""
 
-    def grad(params):
-        return [X.T @ (sigmoid(X @ params[0]) - 1.0) / len(X) + l2 * params[0]]
+    def __init__(self, rank, l2, l2_cond, steps, lr, seed):
+        self.rank, self.l2, self.l2_cond, self.steps, self.lr, self.seed = rank, l2, l2_cond, steps, lr, seed
 
-    return adam([w], grad, epochs, lr)[0] * scale
-
-
-class Head:
-    """Two stages. (1) One direction per kind of judgement, each a regularized
-    logistic probe on its own data: harmlessness from HH-RLHF, AI safety from the
-    AI-risk comparisons. (2) A principle gate: how much each direction counts for a
-    principle, linear in the principle's standardized pooled state, trained on all
-    data with fitting principles → the label and unrelated ones → 0.5. Fixing the
-    directions first keeps each one as good as its probe; the gate only decides
-    which applies and how strongly."""
-
-    def __init__(self, l2_hh, l2_ai, l2_gate, epochs, lr, mlp=None, solver="newton", newton_steps=30,
-                 gate_scores="in-sample"):
-        """mlp: None for a linear AI-safety direction, else the reward network's
-        settings (hidden, l2, epochs, lr, seed). solver: how the gate is fitted,
-        "newton" (to its minimum) or "adam" (epochs × lr, as the first heads were).
-        gate_scores: the scores the gate is fitted on, "in-sample" (the directions'
-        own training pairs) or "out-of-fold" (each pair scored by directions fitted
-        without it: 5 inner folds, whole behaviours for AI-risk), which the gate then
-        sees as it will see new pairs."""
-        self.l2_hh, self.l2_ai, self.l2_gate, self.epochs, self.lr = l2_hh, l2_ai, l2_gate, epochs, lr
-        self.solver, self.newton_steps, self.gate_scores = solver, newton_steps, gate_scores
-        self.mlp_settings, self.mlp = mlp, None
-
-    def fit_directions(self, hh_pairs, ai_pairs):
-        d_hh, d_ai = hh_pairs[:, 0] - hh_pairs[:, 1], ai_pairs[:, 0] - ai_pairs[:, 1]
-        u_hh = probe_direction(d_hh, self.l2_hh)
-        if self.mlp_settings is None:
-            self.U = np.stack([u_hh, probe_direction(d_ai, self.l2_ai)], 1)
-        else:
-            self.U = np.stack([u_hh, np.zeros_like(u_hh)], 1)
-            self.mlp = reward_mlp(ai_pairs, **self.mlp_settings)
-        self.scale = np.ones(self.U.shape[0])
-        return self
-
-    def out_of_fold_scores(self, hh_pairs, ai_pairs, ai_groups, k=5):
-        """Each pair's scores from directions fitted on the other inner folds."""
-        rng = np.random.default_rng(SEED + 7)
-        hh_in = rng.permutation(len(hh_pairs)) % k
-        names = rng.permutation(np.unique(ai_groups))
-        ai_in = np.array([int(np.flatnonzero(names == g)[0]) % k for g in ai_groups])
-        out = [np.zeros((len(hh_pairs), 2)), np.zeros((len(ai_pairs), 2))]
-        for j in range(k):
-            inner = Head(self.l2_hh, self.l2_ai, self.l2_gate, self.epochs, self.lr, self.mlp_settings)
-            inner.fit_directions(hh_pairs[hh_in != j], ai_pairs[ai_in != j])
-            out[0][hh_in == j] = inner.scores(hh_pairs[hh_in == j])
-            out[1][ai_in == j] = inner.scores(ai_pairs[ai_in == j])
-        return out
-
-    def fit(self, hh_pairs, ai_pairs, blocks, z, ai_groups=None):
-        """pairs: [N, 2, D], chosen first. blocks: list of (pairs, mask [N, P]
-        weights, target [N, P]); with out-of-fold gate scores, exactly the HH block
-        and then the AI-risk block, of hh_pairs and ai_pairs (ai_groups: each AI-risk
-        pair's behaviour)."""
-        self.fit_directions(hh_pairs, ai_pairs)
-        self.z_mean, self.z_scale = z.mean(0), 1.0 / (z.std(0) + 1e-6)
-        zt = self.principles(z)
-        # start from "every principle uses both directions at full weight"
-        V = np.zeros((zt.shape[1], self.U.shape[1]))
-        V[-1] = 1.0
-        if self.gate_scores == "out-of-fold":
-            oof = self.out_of_fold_scores(hh_pairs, ai_pairs, ai_groups)
-            scores = [(s, mask, target) for s, (_, mask, target) in zip(oof, blocks, strict=True)]
-        else:
-            scores = [(self.scores(pairs), mask, target) for pairs, mask, target in blocks]
-        weight = sum(b[1].sum() for b in blocks)
+    def fit(self, d, c, target, weight, c_mean, c_scale):
+        scale = 1.0 / (d.std(0) + 1e-6)
+        X = d * scale
+        C = (c - c_mean) * c_scale
+        w = weight / weight.sum()
+        rng = np.random.default_rng(self.seed)
+        D, R = X.shape[1], self.rank
+        u = np.zeros(D)
+        a = rng.normal(0, 0.01, (D, R))
+        b = rng.normal(0, 0.01, (C.shape[1], R))
 
         def grad(params):
-            (V,) = params
-            g = self.l2_gate * V
-            g[-1] -= self.l2_gate * V[-1]  # the shared row (constant input) is not shrunk
-            ZV = zt @ V
-            for A, mask, target in scores:
-                G = (sigmoid(A @ ZV.T) - target) * mask / weight
-                g = g + zt.T @ (G.T @ A)
-            return [g]
+            u, a, b = params
+            P, Q = X @ a, C @ b
+            g = (sigmoid(X @ u + (P * Q).sum(1)) - target) * w
+            return [X.T @ g + self.l2 * u, X.T @ (g[:, None] * Q) + self.l2_cond * a,
+                    C.T @ (g[:, None] * P) + self.l2_cond * b]
 
-        if self.solver == "adam":
-            self.V = adam([V], grad, self.epochs, self.lr)[0]
-            return self
-        # The loss is convex in V (logistic in V for fixed scores, plus L2), so Newton's
-        # method finds its one minimum. Full-batch Adam did not: it turns near-zero
-        # gradients into full-size steps, and a 1e-14 change in the scores moved the
-        # held-out AI-risk figure by 7 points (BENCHMARKS.md).
-        ridge = np.full(V.shape, self.l2_gate)
-        ridge[-1] = 0.0
-
-        def loss(V):
-            total = 0.5 * (ridge * V * V).sum()
-            ZV = zt @ V
-            for A, mask, target in scores:
-                logit = A @ ZV.T
-                # binary cross-entropy against soft targets, written to stay finite
-                total += ((np.logaddexp(0, logit) - target * logit) * mask).sum() / weight
-            return total
-
-        def hessian(V):
-            ZV = zt @ V
-            M = np.zeros((len(zt), V.shape[1], V.shape[1]))
-            for A, mask, target in scores:
-                q = sigmoid(A @ ZV.T)
-                c = q * (1 - q) * mask / weight  # [N, P]
-                M += np.einsum("np,nj,nl->pjl", c, A, A)
-            H = np.einsum("pd,pe,pjl->djel", zt, zt, M).reshape(V.size, V.size)
-            H[np.diag_indices_from(H)] += ridge.ravel()
-            return H
-
-        for _ in range(self.newton_steps):
-            g = grad([V])[0]
-            if np.abs(g).max() < 1e-10:
-                break
-            step = np.linalg.solve(hessian(V), g.ravel()).reshape(V.shape)
-            t, f0 = 1.0, loss(V)
-            while loss(V - t * step) > f0 - 1e-4 * t * (g * step).sum() and t > 1e-8:
-                t *= 0.5
-            V = V - t * step
-        self.V = V
+        if R == 0:
+            a, b = np.zeros((D, 0)), np.zeros((C.shape[1], 0))
+            (u,) = adam([u], lambda p: grad([p[0], a, b])[:1], self.steps, self.lr)
+        else:
+            # the linear part first, then everything: the interaction refines it
+            (u,) = adam([u], lambda p: grad([p[0], a * 0, b])[:1], self.steps, self.lr)
+            u, a, b = adam([u, a, b], grad, self.steps, self.lr)
+        self.u, self.a, self.b = u * scale, a * scale[:, None], b
         return self
 
-    def principles(self, z):
-        zs = (z - self.z_mean) * self.z_scale
-        return np.concatenate([zs, np.ones((len(z), 1))], 1)
+    def diff(self, x0, x1, c_tilde):
+        """s(x0, c) - s(x1, c)."""
+        d = x0 - x1
+        return d @ self.u + ((d @ self.a) * (c_tilde @ self.b)).sum(1)
 
-    def project(self, x):
-        """proj(x): [N, 2] scores of responses."""
-        p = (x * self.scale) @ self.U
-        if self.mlp is not None:
-            p[:, 1] = reward(self.mlp, x)
-        return p
-
-    def scores(self, pairs):
-        """proj(first) - proj(second), the linear columns from the difference of the
-        features (as the head was first trained, so a linear head reproduces)."""
-        s = ((pairs[:, 0] - pairs[:, 1]) * self.scale) @ self.U
-        if self.mlp is not None:
-            s[:, 1] = reward(self.mlp, pairs[:, 0]) - reward(self.mlp, pairs[:, 1])
-        return s
-
-    def logits(self, pairs, z):
-        """[N pairs, P principles] logit that the first response is better."""
-        return self.scores(pairs) @ (self.principles(z) @ self.V).T
+    def per_response(self, x, c_tilde):
+        return x @ self.u + ((x @ self.a) * (c_tilde @ self.b)).sum(1)
 
 
-def masks(ids, groups, fit_groups, fit_extra, unrelated):
-    fit = np.array([groups[i] in fit_groups or i in fit_extra for i in ids], dtype=float)
-    unrel = np.array([i in unrelated for i in ids], dtype=float)
-    return fit, unrel
-
-
-def block(pairs, fit, unrel, unrelated_weight):
-    """Training block: (chosen, rejected) pairs; fitting principles → 1, unrelated
-    → 0.5. Both answer orders are implied by the antisymmetric score."""
-    n = len(pairs)
-    mask = np.tile(fit + unrelated_weight * unrel, (n, 1))
-    target = np.tile(np.where(unrel > 0, 0.5, 1.0), (n, 1))
-    return pairs, mask, target
-
-
-def reward_mlp(pairs, hidden, l2, epochs, lr, seed):
-    """A reward network r(x) = w2 · tanh(((x - m) / s) W1 + b1), trained so that
-    r(chosen) - r(rejected) is the logit of the label (Bradley-Terry), full-batch
-    Adam, seeded. pairs: [N, 2, D], chosen first. Returns the parameters."""
-    both = pairs.reshape(-1, pairs.shape[-1])
+def reward_mlp(x0, x1, weight, hidden, l2, epochs, lr, seed):
+    """r(x) = w2 . tanh(((x - m) / s) W1 + b1), r(chosen) - r(rejected) the logit of the
+    label (Bradley-Terry), full-batch Adam, seeded."""
+    both = np.concatenate([x0, x1])
     m, s = both.mean(0), both.std(0) + 1e-6
-    A, B = (pairs[:, 0] - m) / s, (pairs[:, 1] - m) / s
+    A, B = (x0 - m) / s, (x1 - m) / s
+    w = weight / weight.sum()
     rng = np.random.default_rng(seed)
     d = A.shape[1]
     params = [rng.normal(0, 1 / np.sqrt(d), (d, hidden)), np.zeros(hidden), rng.normal(0, 1 / np.sqrt(hidden), hidden)]
@@ -288,7 +234,7 @@ def reward_mlp(pairs, hidden, l2, epochs, lr, seed):
     def grad(params):
         W1, b1, w2 = params
         ha, hb = np.tanh(A @ W1 + b1), np.tanh(B @ W1 + b1)
-        g = (sigmoid((ha - hb) @ w2) - 1.0) / len(A)
+        g = (sigmoid((ha - hb) @ w2) - 1.0) * w
         da = np.outer(g, w2) * (1 - ha ** 2)
         db = -np.outer(g, w2) * (1 - hb ** 2)
         return [A.T @ da + B.T @ db + l2 * W1, da.sum(0) + db.sum(0), (ha - hb).T @ g + l2 * w2]
@@ -301,165 +247,459 @@ def reward(mlp, x):
     return np.tanh(((x - mlp["mean"]) * mlp["scale"]) @ mlp["w1"] + mlp["b1"]) @ mlp["w2"]
 
 
-def logistic_probe(d_train, d_test, l2):
-    """Principle-free baseline: P(first better) from a probe trained on d_train."""
-    return sigmoid(d_test @ probe_direction(d_train, l2))
+# ------------------------------------------------------------------ the data
+class Pairs:
+    """Every comparison: responses X [N, 2, D] (better first), conversations C [N, D],
+    and per row its dataset, dimension, group (the unit held out), kind and whether
+    the better reply is the shorter."""
+
+    def __init__(self):
+        self.parts = []
+
+    def add(self, X, C, dataset, dimension, group, kind, shorter, texts):
+        self.parts.append((X, C, np.asarray(dataset), np.asarray(dimension), np.asarray(group), np.asarray(kind),
+                           np.asarray(shorter, dtype=bool), texts))
+
+    def done(self):
+        cols = list(zip(*self.parts))
+        self.X, self.C = np.concatenate(cols[0]), np.concatenate(cols[1])
+        self.dataset, self.dimension, self.group, self.kind, self.shorter = (np.concatenate(c) for c in cols[2:7])
+        self.texts = [t for part in cols[7] for t in part]
+        return self
+
+
+def final_reply(transcript):
+    return transcript.rsplit("\n\nAssistant:", 1)[-1].strip()
+
+
+def load_pairs(args):
+    band = range(*(lambda lo, hi: (lo, hi + 1))(*(int(x) for x in args.layers.split("-"))))
+    P = Pairs()
+    rng = np.random.default_rng(SEED)
+    # HH-RLHF: the dev file, random folds (the same assignment as the first heads)
+    rows, X, C, skipped = load_sharded(args.features, "hh", band, args.conversation_pooling)
+    hh_lines = open(args.hh).read().splitlines()
+    texts = [json.loads(hh_lines[r]) for r in rows]
+    hh_fold = rng.permutation(len(rows)) % 5
+    shorter = [len(final_reply(t["chosen"])) < len(final_reply(t["rejected"])) for t in texts]
+    P.add(X, C, ["hh"] * len(rows), ["harm"] * len(rows), [f"hh/{f}" for f in hh_fold], ["hh-rlhf"] * len(rows),
+          shorter, texts)
+    print(f"HH pairs {len(rows)} (skipped {skipped})")
+    # advanced-AI-risk questions, by behaviour file
+    rows, X, C, skipped = load_sharded(args.features, "airisk", band, args.conversation_pooling)
+    lines = open(os.path.join(args.features, "airisk.jsonl")).read().splitlines()
+    texts = [json.loads(lines[r]) for r in rows]
+    beh = [t["behaviour"] for t in texts]
+    shorter = [len(final_reply(t["chosen"])) < len(final_reply(t["rejected"])) for t in texts]
+    P.add(X, C, ["airisk"] * len(rows), ["ai-safety"] * len(rows), [f"airisk/{b}" for b in beh], beh, shorter, texts)
+    print(f"AI-risk pairs {len(rows)} (skipped {skipped})")
+    # the other dimensions
+    rows, X, C, skipped = load_sharded(args.features, "dims", band, args.conversation_pooling)
+    lines = open(os.path.join(args.features, "dims.jsonl")).read().splitlines()
+    texts = [json.loads(lines[r]) for r in rows]
+    P.add(X, C, [t["source"] for t in texts], [t["dimension"] for t in texts], [t["group"] for t in texts],
+          [t["kind"] for t in texts], [t["better_shorter"] for t in texts], texts)
+    print(f"other dimensions: pairs {len(rows)} (skipped {skipped})")
+    return P.done(), band
+
+
+def assign_folds(P, k=5):
+    """Fold of every row: HH by its random fold, AI-risk by BEHAVIOUR_FOLDS, every other
+    group whole, dealt largest first to the fold with the fewest such rows."""
+    fold = np.full(len(P.group), -1)
+    for f in range(k):
+        fold[P.group == f"hh/{f}"] = f
+        for b in BEHAVIOUR_FOLDS[f]:
+            fold[P.group == f"airisk/{b}"] = f
+    rest = [g for g in np.unique(P.group) if not g.startswith(("hh/", "airisk/"))]
+    sizes = {g: int((P.group == g).sum()) for g in rest}
+    load = np.zeros(k)
+    for g in sorted(rest, key=lambda g: (-sizes[g], g)):
+        f = int(np.argmin(load))
+        fold[P.group == g] = f
+        load[f] += sizes[g]
+    assert (fold >= 0).all()
+    return fold
+
+
+def targets(P, ids, groups_of):
+    """Per row and principle: the gate's target and weight (0 where the principle is
+    not trained on that row)."""
+    n, p = len(P.group), len(ids)
+    T, M = np.full((n, p), 0.5), np.zeros((n, p))
+    for key in np.unique(np.char.add(np.char.add(P.dataset.astype(str), "|"), P.dimension.astype(str))):
+        dataset, dim = key.split("|")
+        rows = (P.dataset == dataset) & (P.dimension == dim)
+        spec = dataset if dataset in ("hh", "airisk") else dim
+        fit = selected(ids, groups_of, FIT[spec])
+        unrel = selected(ids, groups_of, UNRELATED[spec]) & ~fit
+        for g in np.unique(P.group[rows]):
+            r = rows & (P.group == g)
+            f = fit | np.array([i in FIT_EXTRA.get(g, ()) for i in ids])
+            u = unrel & ~f
+            T[np.ix_(r, f)], M[np.ix_(r, f)] = 1.0, 1.0
+            T[np.ix_(r, u)], M[np.ix_(r, u)] = 0.5, ARGS.unrelated_weight
+            if dataset == "hh":
+                M[r] *= ARGS.gate_hh_weight
+            if dim == "helpfulness":
+                soft = selected(ids, groups_of, HARM_ONLY) & ~f & ~u
+                T[np.ix_(r, soft)], M[np.ix_(r, soft)] = HARM_ONLY_SOFT, 1.0
+    return T, M
+
+
+# Pairs of another dimension that also speak to this one: they are left out of
+# this score's data rather than taught as "no difference".
+OVERLAPS = {
+    "respect": lambda P: (P.kind == "dismissal") | (P.dataset == "toxigen"),
+    "honesty": lambda P: P.dataset == "bbq",
+    "fairness": lambda P: P.dataset == "bbq",
+    "helpfulness": lambda P: np.zeros(len(P.dataset), bool),
+    "ai-safety": lambda P: np.zeros(len(P.dataset), bool),
+}
+
+
+def score_data(P, dim):
+    """Stage 1 rows of a dimension: (row mask, target, weight). Its own pairs teach it
+    (target 1); pairs that differ in another dimension only teach it to stay even
+    (0.5, weight --neutral-weight), so that, say, the fairness score does not learn
+    that evasive replies are better from BBQ and then prefer a refusal of a recipe."""
+    own = P.dimension == dim
+    target, weight = np.where(own, 1.0, 0.5), own.astype(float)
+    if dim == "harm":
+        benign = P.dimension == "helpfulness"
+        target[benign], weight[benign] = HARM_ONLY_SOFT, ARGS.harm_benign_weight
+        weight[own & (P.dataset != "hh")] = ARGS.harm_stance_weight
+        return weight > 0, target, weight
+    other = ~own & ~OVERLAPS[dim](P)
+    weight[other] = ARGS.neutral_weight
+    hh = P.dataset == "hh"
+    weight[hh] = ARGS.help_hh_weight if dim == "helpfulness" else ARGS.neutral_hh_weight
+    return weight > 0, target, weight
+
+
+# ------------------------------------------------------------------ the head
+class Head:
+    def fit(self, P, rows, z, T, M):
+        X, C = P.X[rows], P.C[rows]
+        self.c_mean, self.c_scale = C.mean(0), 1.0 / (C.std(0) + 1e-6)
+        Ct = (C - self.c_mean) * self.c_scale
+        self.scores, self.mlp = [], None
+        sub = P.__class__()
+        sub.dimension, sub.dataset, sub.kind = P.dimension[rows], P.dataset[rows], P.kind[rows]
+        for k, dim in enumerate(DIMENSIONS):
+            use, target, weight = score_data(sub, dim)
+            if dim == "ai-safety" and ARGS.ai_reward == "mlp":
+                self.mlp = reward_mlp(X[use, 0], X[use, 1], weight[use], ARGS.mlp_hidden, ARGS.l2_mlp,
+                                      ARGS.mlp_epochs, ARGS.mlp_lr, SEED)
+                self.scores.append(None)
+                continue
+            rank = ARGS.rank if dim in ARGS.conditioned.split(",") else 0
+            l2 = ARGS.l2_hh if dim == "harm" else ARGS.l2_ai if dim == "ai-safety" else ARGS.l2
+            s = Score(rank, l2, ARGS.l2_cond, ARGS.steps, ARGS.lr, SEED + k)
+            self.scores.append(s.fit(X[use, 0] - X[use, 1], C[use], target[use], weight[use], self.c_mean, self.c_scale))
+        S = self.diffs(X[:, 0], X[:, 1], Ct)
+        self.score_scale = S.std(0) + 1e-9
+        self.fit_gate(S, z, T[rows], M[rows])
+        return self
+
+    def diffs(self, x0, x1, ct):
+        cols = []
+        for s in self.scores:
+            cols.append(s.diff(x0, x1, ct) if s is not None else reward(self.mlp, x0) - reward(self.mlp, x1))
+        return np.stack(cols, 1)
+
+    def principles(self, z):
+        zs = (z - self.z_mean) * self.z_scale
+        return np.concatenate([zs, np.ones((len(z), 1))], 1)
+
+    def fit_gate(self, S, z, T, M):
+        self.z_mean, self.z_scale = z.mean(0), 1.0 / (z.std(0) + 1e-6)
+        zt = self.principles(z)
+        K = S.shape[1]
+        V = np.zeros((zt.shape[1], K))
+        weight = M.sum()
+        ridge = np.full(V.shape, ARGS.l2_gate)
+        ridge[-1] = 0.0  # the shared row (constant input) is not shrunk
+
+        def grad(V):
+            G = (sigmoid(S @ (zt @ V).T) - T) * M / weight
+            return zt.T @ (G.T @ S) + ridge * V
+
+        def loss(V):
+            logit = S @ (zt @ V).T
+            return 0.5 * (ridge * V * V).sum() + ((np.logaddexp(0, logit) - T * logit) * M).sum() / weight
+
+        def hessian(V):
+            q = sigmoid(S @ (zt @ V).T)
+            c = q * (1 - q) * M / weight  # [N, P]
+            Mp = np.einsum("np,nj,nl->pjl", c, S, S)
+            H = np.einsum("pd,pe,pjl->djel", zt, zt, Mp).reshape(V.size, V.size)
+            H[np.diag_indices_from(H)] += ridge.ravel()
+            return H
+
+        if ARGS.gate == "softplus":
+            self.fit_gate_softplus(S, zt, T, M, ridge, weight)
+            return
+        # convex in V (logistic for fixed scores, plus L2): Newton's method to its minimum
+        for _ in range(30):
+            g = grad(V)
+            if np.abs(g).max() < 1e-10:
+                break
+            step = np.linalg.solve(hessian(V), g.ravel()).reshape(V.shape)
+            t, f0 = 1.0, loss(V)
+            while loss(V - t * step) > f0 - 1e-4 * t * (g * step).sum() and t > 1e-8:
+                t *= 0.5
+            V = V - t * step
+        self.V = V
+
+    def fit_gate_softplus(self, S, zt, T, M, ridge, weight):
+        """w(p) = softplus([z~_p, 1] V): every principle reads every dimension with a
+        weight >= 0 (none prefers the less honest or the ruder reply), fitted by Adam."""
+        V = np.zeros((zt.shape[1], S.shape[1]))
+        V[-1] = np.log(np.expm1(0.5))  # every weight starts at 0.5
+
+        def grad(params):
+            (V,) = params
+            A = zt @ V
+            W = np.logaddexp(0, A)
+            G = (sigmoid(S @ W.T) - T) * M / weight  # [N, P]
+            dW = G.T @ S  # [P, K]
+            return [zt.T @ (dW * sigmoid(A)) + ridge * V]
+
+        self.V = adam([V], grad, ARGS.gate_steps, ARGS.gate_lr)[0]
+
+    def weights(self, z):
+        """w(p) for principle features z: [P, K]."""
+        A = self.principles(z) @ self.V
+        return np.logaddexp(0, A) if ARGS.gate == "softplus" else A
+
+    def logits(self, X, C, z):
+        """[N pairs, P principles]: the logit that the first response is better."""
+        ct = (C - self.c_mean) * self.c_scale
+        return self.diffs(X[:, 0], X[:, 1], ct) @ self.weights(z).T
+
+
+# ------------------------------------------------------------------ measurement
+def report(P, prob, T, M, fold_of=None):
+    """Accuracy over fitting principles per (dataset, dimension), split by whether the
+    better reply is the shorter one, and relevance (fitting vs unrelated)."""
+    fit, unrel = (T == 1.0) & (M > 0), (T == 0.5) & (M > 0)
+    right = prob > 0.5
+    out = {}
+    keys = sorted(set(zip(P.dataset, P.dimension)))
+    for dataset, dim in keys:
+        rows = (P.dataset == dataset) & (P.dimension == dim)
+
+        def acc(r):
+            f = fit[r]
+            return float(right[r][f].mean()) if f.any() else None
+
+        out[f"{dim}/{dataset}"] = {
+            "pairs": int(rows.sum()),
+            "accuracy": acc(rows),
+            "better_shorter": acc(rows & P.shorter), "better_longer": acc(rows & ~P.shorter),
+            "share_better_shorter": float(P.shorter[rows].mean()),
+            "relevance_fitting": float(np.abs(prob[rows][fit[rows]] - 0.5).mean()),
+            "relevance_unrelated": float(np.abs(prob[rows][unrel[rows]] - 0.5).mean()) if unrel[rows].any() else None,
+            "by_kind": {k: acc(rows & (P.kind == k)) for k in sorted(set(P.kind[rows]))} if dataset != "airisk" else {},
+        }
+    for dim in DIMENSIONS:
+        rows = P.dimension == dim
+        out[dim] = {"pairs": int(rows.sum()), "accuracy": float(right[rows][fit[rows]].mean()),
+                    "better_shorter": float(right[rows & P.shorter][fit[rows & P.shorter]].mean()),
+                    "better_longer": float(right[rows & ~P.shorter][fit[rows & ~P.shorter]].mean()),
+                    "relevance_fitting": float(np.abs(prob[rows][fit[rows]] - 0.5).mean()),
+                    "relevance_unrelated": float(np.abs(prob[rows][unrel[rows]] - 0.5).mean())}
+    return out
+
+
+CALIBRATION_BINS = (0.5, 0.55, 0.6, 0.7, 0.8, 0.9, 1.0001)
+
+
+def calibration(P, prob, T, M):
+    """How often held-out verdicts under fitting principles are right, by how far the
+    probability is from even: the band in which the page says "too close to call"."""
+    fit = (T == 1.0) & (M > 0)
+    conf = np.maximum(prob, 1 - prob)
+    right = prob > 0.5
+    out = {}
+    for name, rows in (("hh", P.dataset == "hh"), ("airisk", P.dataset == "airisk"),
+                       ("other", ~np.isin(P.dataset, ["hh", "airisk"])), ("all", np.ones(len(P.dataset), bool))):
+        f = fit & rows[:, None]
+        bins = []
+        for lo, hi in zip(CALIBRATION_BINS, CALIBRATION_BINS[1:]):
+            m = f & (conf >= lo) & (conf < hi)
+            bins.append({"from": lo, "to": min(hi, 1.0), "verdicts": int(m.sum()),
+                         "accuracy": float(right[m].mean()) if m.any() else None})
+        out[name] = bins
+    return out
+
+
+def calibration_cell(b):
+    acc = "-" if b["accuracy"] is None else f"{100 * b['accuracy']:.0f}%"
+    return f"{b['from']:.2f}-{b['to']:.2f}: {acc} ({b['verdicts']})"
+
+
+def print_report(rep):
+    print(f"{'':34s} {'pairs':>6s} {'acc':>6s} {'short':>6s} {'long':>6s} {'rel fit/unrel':>14s}")
+    for k, v in rep.items():
+        f = lambda x: "   -  " if x is None else f"{100 * x:5.1f}%"
+        ru = v["relevance_unrelated"]
+        print(f"{k:34s} {v['pairs']:6d} {f(v['accuracy'])} {f(v['better_shorter'])} {f(v['better_longer'])} "
+              f"{v['relevance_fitting']:.3f}/{'-' if ru is None else f'{ru:.3f}'}")
+
+
+def sanity(head, args, band, z, ids):
+    """The obvious-case suite (tests/judge-sanity/cases.jsonl) as the shipped head sees it."""
+    path = os.path.join(args.features, "sanity.0")
+    if not os.path.exists(path + ".json"):
+        return None
+    meta, arr, conv = load_features(path)
+    use = [meta["layers"].index(l) for l in band]
+    X = arr[:, :, use].mean(2)
+    C = conv[:, {"mean": 0, "tail": 1}[args.conversation_pooling]][:, use].mean(1)
+    cases = [json.loads(l) for l in open(args.sanity)]
+    prob = sigmoid(head.logits(X, C, z))
+    col = {i: k for k, i in enumerate(ids)}
+    by = collections.defaultdict(lambda: [0, 0, 0, 0])
+    for row, c in zip(prob, cases):
+        fit = [row[col[p]] > 0.5 for p in c["principles"]]
+        b = by[c["kind"]]
+        b[0] += int(sum(fit)); b[1] += len(fit); b[2] += int(row.mean() > 0.5); b[3] += 1
+    tot = [sum(v[i] for v in by.values()) for i in range(4)]
+    return {"fitting_right": tot[0], "fitting": tot[1], "overall_right": tot[2], "cases": tot[3],
+            "by_kind": {k: v for k, v in sorted(by.items())}}
 
 
 def main():
+    global ARGS
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("features")
     ap.add_argument("--constitution", default="constitutions/claude-2023.json")
-    ap.add_argument("--airisk", default=None, help="the jsonl tools/judge_data.py wrote (for behaviour names)")
+    ap.add_argument("--hh", default="../shared/data/hh-rlhf-harmless-dev.jsonl")
+    ap.add_argument("--sanity", default="tests/judge-sanity/cases.jsonl")
     ap.add_argument("--layers", default="16-24", help="the band of layers whose pooled states are averaged")
-    ap.add_argument("--l2-hh", type=float, default=0.3, help="L2 of the harmlessness direction's probe")
-    ap.add_argument("--l2-ai", type=float, default=0.01, help="L2 of the AI-safety direction's probe")
+    ap.add_argument("--conversation-pooling", choices=("mean", "tail"), default="mean")
+    ap.add_argument("--conditioned", default="harm,helpfulness",
+                    help="the dimensions whose score reads the conversation (comma-separated)")
+    ap.add_argument("--rank", type=int, default=2, help="rank of the conversation interaction")
+    ap.add_argument("--l2", type=float, default=0.1, help="L2 of the new dimensions' scores")
+    ap.add_argument("--l2-hh", type=float, default=0.3, help="L2 of the harm score")
+    ap.add_argument("--l2-ai", type=float, default=0.01, help="L2 of a linear AI-safety score")
+    ap.add_argument("--l2-cond", type=float, default=0.1)
     ap.add_argument("--l2-gate", type=float, default=0.1)
-    ap.add_argument("--ai-reward", choices=("mlp", "linear"), default="mlp",
-                    help="the AI-safety score: a small reward network, or a linear direction")
-    ap.add_argument("--gate-solver", choices=("newton", "adam"), default="newton",
-                    help="fit the principle gate to its minimum, or by --epochs steps of Adam at --lr")
-    ap.add_argument("--gate-scores", choices=("in-sample", "out-of-fold"), default="in-sample",
-                    help="fit the gate on the directions' scores of their own training pairs, or on "
-                         "out-of-fold scores (5 inner folds; BENCHMARKS.md, tried 2026-12-01, not kept)")
+    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--lr", type=float, default=0.05)
+    ap.add_argument("--ai-reward", choices=("mlp", "linear"), default="mlp")
     ap.add_argument("--mlp-hidden", type=int, default=16)
     ap.add_argument("--l2-mlp", type=float, default=0.1)
     ap.add_argument("--mlp-epochs", type=int, default=300)
     ap.add_argument("--mlp-lr", type=float, default=0.01)
     ap.add_argument("--unrelated-weight", type=float, default=2.0)
-    ap.add_argument("--epochs", type=int, default=300)
-    ap.add_argument("--lr", type=float, default=0.02)
+    ap.add_argument("--harm-benign-weight", type=float, default=1.0)
+    ap.add_argument("--help-hh-weight", type=float, default=0.5)
+    ap.add_argument("--harm-stance-weight", type=float, default=1.0,
+                    help="weight of the persona stances (vs HH-RLHF) in the harm score")
+    ap.add_argument("--neutral-weight", type=float, default=0.2,
+                    help="weight of another dimension's pairs (target 0.5) in a score's data")
+    ap.add_argument("--neutral-hh-weight", type=float, default=0.5,
+                    help="weight of the HH-RLHF pairs (target 0.5) in the other dimensions' scores")
+    ap.add_argument("--gate", choices=("softplus", "linear"), default="softplus",
+                    help="w(p) = softplus([z, 1] V) (weights >= 0) or [z, 1] V")
+    ap.add_argument("--gate-steps", type=int, default=500)
+    ap.add_argument("--gate-lr", type=float, default=0.05)
+    ap.add_argument("--gate-hh-weight", type=float, default=1.0, help="weight of the HH-RLHF pairs in the gate")
+    ap.add_argument("--no-cv", action="store_true", help="train the shipped head only")
     ap.add_argument("--out", default=None)
     ap.add_argument("--metrics", default=None)
-    args = ap.parse_args()
+    ARGS = args = ap.parse_args()
     t0 = time.time()
-    rng = np.random.default_rng(SEED)
 
     constitution = json.load(open(args.constitution))
-    pmeta, parr = load_features(os.path.join(args.features, "principles"))
+    pmeta, parr, _ = load_features(os.path.join(args.features, "principles"))
     ids = pmeta["rows"]
-    groups = {p["id"]: p["group"] for p in constitution["principles"]}
+    groups_of = {p["id"]: p["group"] for p in constitution["principles"]}
     texts = {p["id"]: p["text"] for p in constitution["principles"]}
-    hmeta, hh_rows, hh, hh_skipped = load_sharded(args.features, "hh")
-    _, ai_rows, ai, ai_skipped = load_sharded(args.features, "airisk")
-    airisk = args.airisk or os.path.join(args.features, "airisk.jsonl")
-    behaviours = [json.loads(l)["behaviour"] for l in open(airisk)]
-    ai_beh = np.array([behaviours[r] for r in ai_rows])
-    layers = hmeta["layers"]
-    lo, hi = (int(x) for x in args.layers.split("-"))
-    use = [layers.index(l) for l in range(lo, hi + 1)]
-    print(f"HH pairs {len(hh)} (skipped {hh_skipped}), AI-risk pairs {len(ai)} (skipped {ai_skipped}), "
-          f"principles {len(ids)}, features: mean of layers {lo}-{hi}")
-    # the mean over a band of middle-to-late layers: steadier than any single layer
-    hh, ai, z = hh[:, :, use].mean(2), ai[:, :, use].mean(2), parr[:, 0, use].mean(1)
+    P, band = load_pairs(args)
+    use = [pmeta["layers"].index(l) for l in band]
+    z = parr[:, 0, use].mean(1)
+    T, M = targets(P, ids, groups_of)
+    fold = assign_folds(P)
+    print(f"{len(P.group)} pairs; features: mean of layers {band.start}-{band.stop - 1}; folds "
+          + ", ".join(str(int((fold == f).sum())) for f in range(5)))
 
-    hh_fold = rng.permutation(len(hh)) % 5
-    ai_fold = np.array([next(f for f, b in enumerate(BEHAVIOUR_FOLDS) if beh in b) for beh in ai_beh])
-    d_hh, d_ai = hh[:, 0] - hh[:, 1], ai[:, 0] - ai[:, 1]
-
-    # 1. baseline: principle-free logistic probes, same folds
-    probe_hh, probe_ai = np.zeros(len(hh)), np.zeros(len(ai))
-    for f in range(5):
-        probe_hh[hh_fold == f] = logistic_probe(d_hh[hh_fold != f], d_hh[hh_fold == f], args.l2_hh)
-        probe_ai[ai_fold == f] = logistic_probe(d_ai[ai_fold != f], d_ai[ai_fold == f], args.l2_ai)
-    probe = {"hh": float((probe_hh > 0.5).mean()), "airisk": float((probe_ai > 0.5).mean())}
-    print(f"probe: HH {probe['hh']:.3f}  AI-risk {probe['airisk']:.3f}")
-
-    hh_fit, hh_unrel = masks(ids, groups, HH_FIT_GROUPS, HH_FIT_EXTRA, HH_UNRELATED)
-    ai_fit, ai_unrel = masks(ids, groups, AI_FIT_GROUPS, (), AI_UNRELATED)
-    mlp = None if args.ai_reward == "linear" else dict(
-        hidden=args.mlp_hidden, l2=args.l2_mlp, epochs=args.mlp_epochs, lr=args.mlp_lr, seed=SEED)
-    make = lambda: Head(args.l2_hh, args.l2_ai, args.l2_gate, args.epochs, args.lr, mlp, args.gate_solver,
-                        gate_scores=args.gate_scores)
-
-    # 2. cross-validated head
-    def cross_validate(hh_fold):
-        p_hh = np.zeros((len(hh), len(ids)))
-        p_ai = np.zeros((len(ai), len(ids)))
+    metrics = {"settings": {k: v for k, v in vars(args).items() if k not in ("features", "out", "metrics")},
+               "seed": SEED, "pairs": int(len(P.group))}
+    if not args.no_cv:
+        prob = np.zeros(T.shape)
         for f in range(5):
-            tr, te = hh_fold != f, hh_fold == f
-            atr, ate = ai_fold != f, ai_fold == f
-            head = make().fit(hh[tr], ai[atr],
-                              [block(hh[tr], hh_fit, hh_unrel, args.unrelated_weight),
-                               block(ai[atr], ai_fit, ai_unrel, args.unrelated_weight)], z, ai_beh[atr])
-            p_hh[te] = sigmoid(head.logits(hh[te], z))
-            p_ai[ate] = sigmoid(head.logits(ai[ate], z))
-        return p_hh, p_ai
+            head = Head().fit(P, fold != f, z, T, M)
+            te = fold == f
+            prob[te] = sigmoid(head.logits(P.X[te], P.C[te], z))
+        rep = report(P, prob, T, M)
+        print_report(rep)
+        metrics["held_out"] = rep
+        metrics["calibration"] = calibration(P, prob, T, M)
+        for name, bins in metrics["calibration"].items():
+            print(f"calibration {name:6s} " + "  ".join(calibration_cell(b) for b in bins))
+        metrics["held_out_groups"] = {f: sorted(set(P.group[fold == f])) for f in range(5)}
 
-    p_hh, p_ai = cross_validate(hh_fold)
-    # the HH figure moves by about a point with the fold assignment: report the spread
-    hh_other_splits = []
-    for extra in (1, 2):
-        fold = np.random.default_rng(SEED + extra).permutation(len(hh)) % 5
-        q = cross_validate(fold)[0]
-        hh_other_splits.append(float((q[:, hh_fit > 0].mean(1) > 0.5).mean()))
-    col = {i: k for k, i in enumerate(ids)}
-
-    def summary(p, fit, unrel):
-        f, u = fit > 0, unrel > 0
-        return {
-            "accuracy_mean_over_fitting_principles": float((p[:, f] > 0.5).mean()),
-            "accuracy_mean_probability": float((p[:, f].mean(1) > 0.5).mean()),
-            "relevance_fitting": float(np.abs(p[:, f] - 0.5).mean()),
-            "relevance_unrelated": float(np.abs(p[:, u] - 0.5).mean()),
-        }
-
-    metrics = {
-        "hh_pairs": int(len(hh)), "airisk_pairs": int(len(ai)),
-        "layers": [lo, hi], "l2_hh": args.l2_hh, "l2_ai": args.l2_ai, "l2_gate": args.l2_gate,
-        "unrelated_weight": args.unrelated_weight, "epochs": args.epochs, "lr": args.lr, "seed": SEED,
-        "ai_reward": args.ai_reward, "gate_solver": args.gate_solver} | (
-        {} if args.gate_scores == "in-sample" else {"gate_scores": args.gate_scores}) | ({} if mlp is None else {
-        "mlp_hidden": args.mlp_hidden, "l2_mlp": args.l2_mlp, "mlp_epochs": args.mlp_epochs, "mlp_lr": args.mlp_lr}) | {
-        "probe": probe,
-        "hh_accuracy_other_fold_splits": hh_other_splits,
-        "hh": summary(p_hh, hh_fit, hh_unrel) | {"accuracy_research-1-02": float((p_hh[:, col["research-1-02"]] > 0.5).mean())},
-        "airisk": summary(p_ai, ai_fit, ai_unrel) | {"accuracy_research-2-01": float((p_ai[:, col["research-2-01"]] > 0.5).mean())},
-        "airisk_by_behaviour": {b: float((p_ai[ai_beh == b][:, ai_fit > 0].mean(1) > 0.5).mean()) for b in sorted(set(ai_beh))},
-        "per_principle_mean_abs_shift": {
-            "hh": {i: float(np.abs(p_hh[:, col[i]] - 0.5).mean()) for i in ids},
-            "airisk": {i: float(np.abs(p_ai[:, col[i]] - 0.5).mean()) for i in ids},
-        },
-    }
-    print(json.dumps({k: metrics[k] for k in ("hh", "hh_accuracy_other_fold_splits", "airisk", "airisk_by_behaviour")}, indent=1))
-
-    # 3. the shipped head: everything, same settings
-    head = make().fit(hh, ai, [block(hh, hh_fit, hh_unrel, args.unrelated_weight),
-                               block(ai, ai_fit, ai_unrel, args.unrelated_weight)], z, ai_beh)
+    head = Head().fit(P, np.ones(len(P.group), bool), z, T, M)
+    s = sanity(head, args, band, z, ids)
+    if s:
+        metrics["sanity"] = s
+        print(f"sanity suite: fitting {s['fitting_right']}/{s['fitting']}, overall {s['overall_right']}/{s['cases']}; "
+              + ", ".join(f"{k} {v[0]}/{v[1]}" for k, v in s["by_kind"].items()))
     metrics["train_seconds"] = round(time.time() - t0, 1)
     if args.metrics:
         with open(args.metrics, "w") as f:
             json.dump(metrics, f, indent=1)
             f.write("\n")
     if args.out:
-        zt = head.principles(z) @ head.V
-        out = {
-            "format": "principle-checker-head/2",
-            "model": hmeta["model"],
-            "layers": list(range(lo, hi + 1)),
-            "hidden": hmeta["hidden"],
-            "rank": int(head.U.shape[1]),
-            "response_scale": [round(float(x), 7) for x in head.scale],
-            "principle_mean": [round(float(x), 6) for x in head.z_mean],
-            "principle_scale": [round(float(x), 7) for x in head.z_scale],
-            "u": [[round(float(x), 7) for x in row] for row in head.U],
-            "v": [[round(float(x), 7) for x in row] for row in head.V],
-            # the default constitution's principle vectors, so a check of built-in
-            # principles needs no principle pass (custom ones are computed)
-            "principle_vectors": {
-                hashlib.sha256(texts[i].encode()).hexdigest()[:16]: [round(float(x), 6) for x in zt[k]]
-                for k, i in enumerate(ids)
-            },
-            "metrics": {k: metrics[k] for k in ("hh", "hh_accuracy_other_fold_splits", "airisk", "probe")},
-        }
-        if head.mlp is not None:
-            r = lambda a, nd=7: [round(float(x), nd) for x in a]
-            out["reward"] = {"direction": 1, "mean": r(head.mlp["mean"], 6), "scale": r(head.mlp["scale"]),
-                             "w1": [r(row) for row in head.mlp["w1"]], "b1": r(head.mlp["b1"]), "w2": r(head.mlp["w2"])}
-        with open(args.out, "w") as f:
-            json.dump(out, f, separators=(",", ":"))
-            f.write("\n")
-        print(f"wrote {args.out} ({os.path.getsize(args.out)} bytes)")
+        write_head(args.out, head, pmeta, P, band, z, ids, texts, metrics)
+
+
+def write_head(path, head, pmeta, P, band, z, ids, texts, metrics):
+    r = lambda a, nd=7: [round(float(x), nd) for x in a]
+    zt = head.weights(z)
+    dims = []
+    for k, dim in enumerate(DIMENSIONS):
+        s = head.scores[k]
+        entry = {"name": dim, "label": LABELS[dim]}
+        if s is None:
+            m = head.mlp
+            entry["reward"] = {"mean": r(m["mean"], 6), "scale": r(m["scale"]), "w1": [r(row) for row in m["w1"]],
+                               "b1": r(m["b1"]), "w2": r(m["w2"])}
+        else:
+            entry["u"] = r(s.u)
+            if s.a.shape[1]:
+                entry["a"] = [r(col) for col in s.a.T]
+                entry["b"] = [r(col) for col in s.b.T]
+        dims.append(entry)
+    held = metrics.get("held_out", {})
+    out = {
+        "format": "principle-checker-head/3",
+        "model": pmeta["model"],
+        "layers": list(band),
+        "hidden": pmeta["hidden"],
+        "dimensions": dims,
+        "conversation_mean": r(head.c_mean, 6),
+        "conversation_scale": r(head.c_scale),
+        "score_scale": r(head.score_scale),
+        "principle_mean": r(head.z_mean, 6),
+        "principle_scale": r(head.z_scale),
+        "v": [r(row) for row in head.V],
+        # the default constitution's principle vectors, so a check of built-in
+        # principles needs no principle pass (custom ones are computed)
+        "principle_vectors": {hashlib.sha256(texts[i].encode()).hexdigest()[:16]: r(zt[k], 6)
+                              for k, i in enumerate(ids)},
+        "metrics": {"held_out": {k: {kk: v[kk] for kk in ("pairs", "accuracy", "better_shorter", "better_longer")}
+                                 for k, v in held.items()}, "sanity": metrics.get("sanity")},
+    }
+    with open(path, "w") as f:
+        json.dump(out, f, separators=(",", ":"))
+        f.write("\n")
+    print(f"wrote {path} ({os.path.getsize(path)} bytes)")
 
 
 if __name__ == "__main__":
