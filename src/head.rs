@@ -12,6 +12,14 @@
 //! w(p)    = [(z_p - mean) * s, 1] V   z_p = the principle read on its own, pooled
 //! ```
 //!
+//! Since format 3 each column of `proj` is a named dimension of judgement (harm, AI
+//! safety, helpfulness, respect, honesty, fairness), each trained on its own data,
+//! and `w(p)` says how much the principle weighs each one: that is what lets
+//! "most helpful" read helpfulness while "least harmful" reads harm. The gate may
+//! pass through softplus, so that no principle prefers the ruder or the less honest
+//! reply. Because the logit is a sum over dimensions, each dimension's share of it
+//! ([`Head::contributions`]) is exactly how the verdict was reached.
+//!
 //! One column of `proj` may instead be a small reward network,
 //! `w2 · tanh(((x - m) * s) W1 + b1)`: the AI-safety score, because a linear
 //! read-out of it does not carry over to behaviours it was not trained on (80 %
@@ -28,9 +36,14 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-/// The `format` value this build writes; it also reads `/1` files (no reward network).
-pub const HEAD_FORMAT: &str = "principle-checker-head/2";
-const READS_FORMATS: [&str; 2] = ["principle-checker-head/1", HEAD_FORMAT];
+/// The `format` value this build writes; it also reads `/1` (no reward network) and
+/// `/2` (unnamed columns, linear gate) files.
+pub const HEAD_FORMAT: &str = "principle-checker-head/3";
+const READS_FORMATS: [&str; 3] = [
+    "principle-checker-head/1",
+    "principle-checker-head/2",
+    HEAD_FORMAT,
+];
 
 /// The head trained for the default model (see BENCHMARKS.md, "Trained judge").
 pub const DEFAULT_HEAD_JSON: &str = include_str!("../judges/smollm2-135m-head.json");
@@ -67,6 +80,29 @@ struct HeadFile {
     metrics: serde_json::Value,
     #[serde(default)]
     reward: Option<RewardFile>,
+    #[serde(default)]
+    dimensions: Vec<Dimension>,
+    #[serde(default)]
+    gate: Gate,
+}
+
+/// One column of the projection: what it was trained to tell apart.
+#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
+pub struct Dimension {
+    /// A short stable name (`harm`, `helpfulness`, …).
+    pub name: String,
+    /// How the page and CLI name it to a reader.
+    pub label: String,
+}
+
+/// How a principle's features become its weights: `linear` lets a weight go
+/// negative; `softplus` keeps every weight ≥ 0.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Gate {
+    #[default]
+    Linear,
+    Softplus,
 }
 
 #[derive(Deserialize)]
@@ -141,6 +177,9 @@ pub struct Head {
     u: Vec<f32>,
     v: Vec<f32>,
     reward: Option<Reward>,
+    /// The columns of the projection, in order (`score 1`, … for older files).
+    pub dimensions: Vec<Dimension>,
+    gate: Gate,
     /// Principle vectors of the default constitution, by [`Head::key`].
     known: HashMap<String, Vec<f32>>,
     /// Cross-validated figures from training, shown by the page's "about" panel.
@@ -208,8 +247,27 @@ impl Head {
             check_len("principle_vectors", v, k)?;
         }
         let reward = f.reward.map(|r| Reward::from_file(r, h, k)).transpose()?;
+        let dimensions = if f.dimensions.is_empty() {
+            (1..=k)
+                .map(|i| Dimension {
+                    name: format!("score-{i}"),
+                    label: format!("score {i}"),
+                })
+                .collect()
+        } else {
+            f.dimensions
+        };
+        if dimensions.len() != k {
+            return Err(HeadError::Shape {
+                field: "dimensions",
+                expected: k,
+                got: dimensions.len(),
+            });
+        }
         Ok(Head {
             reward,
+            dimensions,
+            gate: f.gate,
             u: flat(f.u, "u", h, k)?,
             v: flat(f.v, "v", h + 1, k)?,
             model: f.model,
@@ -222,6 +280,12 @@ impl Head {
             known: f.principle_vectors,
             metrics: f.metrics,
         })
+    }
+
+    /// A dimension's cross-validated accuracy under its fitting principles, as
+    /// training recorded it (`metrics.held_out.<name>.accuracy`).
+    pub fn held_out_accuracy(&self, dimension: &str) -> Option<f64> {
+        self.metrics["held_out"][dimension]["accuracy"].as_f64()
     }
 
     /// The head shipped for the default model.
@@ -261,7 +325,7 @@ impl Head {
         self.layers.iter().all(|l| exported.contains(l))
     }
 
-    /// `w(p)` from a principle's features.
+    /// `w(p)` from a principle's features: one weight per dimension.
     pub fn principle_vector(&self, pooled: &[f32]) -> Vec<f32> {
         let k = self.rank;
         // the constant 1 appended to the standardized features selects v's last row
@@ -272,7 +336,22 @@ impl Head {
                 *wj += z * vj;
             }
         }
+        if self.gate == Gate::Softplus {
+            // ln(1 + e^a), written so that a large `a` does not overflow
+            w.iter_mut()
+                .for_each(|a| *a = a.max(0.0) + (-a.abs()).exp().ln_1p());
+        }
         w
+    }
+
+    /// Each dimension's share of the logit that `i` is better than `j` under `w`:
+    /// they sum to the logit of [`Head::probability`].
+    pub fn contributions(i: &[f32], j: &[f32], w: &[f32]) -> Vec<f64> {
+        i.iter()
+            .zip(j)
+            .zip(w)
+            .map(|((a, b), c)| (*a as f64 - *b as f64) * *c as f64)
+            .collect()
     }
 
     /// `proj(x)` from a response's features.
@@ -293,12 +372,7 @@ impl Head {
 
     /// P(response with projection `i` is better than `j` under the principle `w`).
     pub fn probability(i: &[f32], j: &[f32], w: &[f32]) -> f64 {
-        let logit: f64 = i
-            .iter()
-            .zip(j)
-            .zip(w)
-            .map(|((a, b), c)| (*a as f64 - *b as f64) * *c as f64)
-            .sum();
+        let logit: f64 = Head::contributions(i, j, w).iter().sum();
         1.0 / (1.0 + (-logit).exp())
     }
 }
@@ -355,6 +429,36 @@ mod tests {
         v["reward"]["w2"] = serde_json::json!([1.0]);
         let e = Head::from_json(&v.to_string()).unwrap_err().to_string();
         assert!(e.contains("reward.w2 has 1 values; expected 2"), "{e}");
+    }
+
+    #[test]
+    fn named_dimensions_and_a_softplus_gate() {
+        let mut v: serde_json::Value = serde_json::from_str(&tiny()).unwrap();
+        assert_eq!(
+            Head::from_json(&tiny()).unwrap().dimensions[0].name,
+            "score-1"
+        );
+        v["dimensions"] = serde_json::json!([{"name": "harm", "label": "harmlessness"}]);
+        v["gate"] = serde_json::json!("softplus");
+        let h = Head::from_json(&v.to_string()).unwrap();
+        assert_eq!(h.dimensions[0].label, "harmlessness");
+        // softplus(2.5) and softplus of a large negative input stays >= 0, finite
+        let w = h.principle_vector(&[1.0, 3.0])[0];
+        assert!((w - (1.0 + 2.5f32.exp()).ln()).abs() < 1e-5, "{w}");
+        let w = h.principle_vector(&[-100.0, 1.0])[0];
+        assert!((0.0..1e-6).contains(&w), "{w}");
+        // the contributions sum to the logit
+        let (i, j, w) = ([2.0f32, -1.0], [0.5f32, 1.0], [1.5f32, 0.25]);
+        let c = Head::contributions(&i, &j, &w);
+        let logit: f64 = c.iter().sum();
+        assert!((1.0 / (1.0 + (-logit).exp()) - Head::probability(&i, &j, &w)).abs() < 1e-12);
+        assert_eq!(c, vec![2.25, -0.5]);
+        v["dimensions"] = serde_json::json!([]);
+        v["rank"] = serde_json::json!(1);
+        v["dimensions"] =
+            serde_json::json!([{"name": "a", "label": "a"}, {"name": "b", "label": "b"}]);
+        let e = Head::from_json(&v.to_string()).unwrap_err().to_string();
+        assert!(e.contains("dimensions has 2 values; expected 1"), "{e}");
     }
 
     #[test]

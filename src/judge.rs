@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::constitution::Principle;
-use crate::head::Head;
+use crate::head::{Dimension, Head};
 use crate::model::{KvCache, Model, ModelError, ModelFiles, PooledLayers};
 use crate::prompt::{self, Defence, Layout, Options, Template, OPTION_LETTERS};
 use crate::repeats;
@@ -109,6 +109,10 @@ pub struct CheckResult {
     /// twice ([`crate::repeats`]); all zero for ordinary text.
     #[serde(default)]
     pub repeats_ignored: Vec<usize>,
+    /// With the trained head: what each entry of a verdict's `weights` and a pair's
+    /// `by_dimension` stands for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dimensions: Vec<Dimension>,
 }
 
 impl CheckResult {
@@ -145,6 +149,7 @@ impl CheckResult {
             verdicts,
             tokens_processed: tokens,
             repeats_ignored: vec![0; responses],
+            dimensions: Vec::new(),
         }
     }
 }
@@ -557,6 +562,7 @@ impl Judge {
                         second: b,
                         p_first_shown_first: shown_first((a, b)),
                         p_first_shown_second: 1.0 - shown_first((b, a)),
+                        by_dimension: Vec::new(),
                     })
                     .collect();
                 let principle = &input.principles[*k];
@@ -612,25 +618,17 @@ impl Judge {
                         second: b,
                         p_first_shown_first: p,
                         p_first_shown_second: p,
+                        by_dimension: Head::contributions(&projections[a], &projections[b], w),
                     }
                 })
                 .collect();
-            report_verdict(
-                &mut verdicts,
-                principle,
-                n,
-                pairs,
-                (k + 1, total),
-                on_verdict,
-            )?;
+            let mut v = PrincipleVerdict::new(&principle.id, &principle.group, n, pairs);
+            v.weights = w.iter().map(|&x| x as f64).collect();
+            report(&mut verdicts, v, (k + 1, total), on_verdict)?;
         }
-        Ok(CheckResult::new(
-            Scoring::TrainedHead,
-            self.layout,
-            n,
-            verdicts,
-            tokens,
-        ))
+        let mut result = CheckResult::new(Scoring::TrainedHead, self.layout, n, verdicts, tokens);
+        result.dimensions = head.dimensions.clone();
+        Ok(result)
     }
 
     /// Each principle's head vector: precomputed for the default constitution,
@@ -986,10 +984,20 @@ fn report_verdict(
     principle: &Principle,
     n: usize,
     pairs: Vec<PairJudgement>,
-    (done, total): (usize, usize),
+    progress: (usize, usize),
     on_verdict: &mut OnVerdict,
 ) -> Result<(), JudgeError> {
     let v = PrincipleVerdict::new(&principle.id, &principle.group, n, pairs);
+    report(verdicts, v, progress, on_verdict)
+}
+
+/// Hands a verdict to the caller and keeps it; stops when the caller cancels.
+fn report(
+    verdicts: &mut Vec<PrincipleVerdict>,
+    v: PrincipleVerdict,
+    (done, total): (usize, usize),
+    on_verdict: &mut OnVerdict,
+) -> Result<(), JudgeError> {
     let go_on = on_verdict(&v, done, total);
     verdicts.push(v);
     if go_on {

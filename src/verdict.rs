@@ -28,6 +28,11 @@ pub struct PairJudgement {
     pub p_first_shown_first: f64,
     /// P(`first` is better) when it is shown as option (B).
     pub p_first_shown_second: f64,
+    /// With the trained head: each dimension's share of the logit that `first` is
+    /// better (the head's dimension order); they sum to that logit, so they are
+    /// how the verdict was reached, not a story told after it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by_dimension: Vec<f64>,
 }
 
 impl PairJudgement {
@@ -62,6 +67,10 @@ pub struct PrincipleVerdict {
     /// True when any pair's orders disagree.
     pub position_sensitive: bool,
     pub position_bias: f64,
+    /// With the trained head: how much this principle weighs each dimension (the
+    /// head's dimension order), so a reader sees what "most helpful" is judged on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub weights: Vec<f64>,
 }
 
 impl PrincipleVerdict {
@@ -80,6 +89,7 @@ impl PrincipleVerdict {
             position_bias,
             pairs,
             preference,
+            weights: Vec::new(),
         }
     }
 }
@@ -223,6 +233,7 @@ mod tests {
             first,
             second,
             p_first_shown_first: a,
+            by_dimension: Vec::new(),
             p_first_shown_second: b,
         }
     }

@@ -114,7 +114,7 @@ impl WasmJudge {
         self.judge.set_scoring(s).map_err(js_err)
     }
 
-    /// The trained head's layer, rank and cross-validated figures, or `null`.
+    /// The trained head's layers, dimensions and cross-validated figures, or `null`.
     #[wasm_bindgen(js_name = headInfo)]
     pub fn head_info(&self) -> Result<JsValue, JsError> {
         match self.judge.head() {
@@ -122,6 +122,7 @@ impl WasmJudge {
             Some(h) => to_js(&serde_json::json!({
                 "layers": h.layers,
                 "rank": h.rank,
+                "dimensions": h.dimensions,
                 "metrics": h.metrics,
             })),
         }

@@ -152,7 +152,7 @@ def load_sharded(dirname, name, band, pooling):
         use = [meta["layers"].index(l) for l in band]
         rows += meta["rows"]
         xs.append(arr[:, :, use].mean(2))
-        cs.append(conv[:, {"mean": 0, "tail": 1}[pooling]][:, use].mean(1))
+        cs.append(conversation_features(conv, use, pooling, len(meta["rows"])))
         skipped += len(meta["skipped"])
     order = np.argsort(rows, kind="stable")
     return np.array(rows)[order], np.concatenate(xs)[order], np.concatenate(cs)[order], skipped
@@ -245,6 +245,14 @@ def reward_mlp(x0, x1, weight, hidden, l2, epochs, lr, seed):
 
 def reward(mlp, x):
     return np.tanh(((x - mlp["mean"]) * mlp["scale"]) @ mlp["w1"] + mlp["b1"]) @ mlp["w2"]
+
+
+def conversation_features(conv, use, pooling, n):
+    """The conversation's pooled state, or one zero column where the features hold none
+    (a head whose scores read only the responses)."""
+    if conv is None:
+        return np.zeros((n, 1), dtype=np.float32)
+    return conv[:, {"mean": 0, "tail": 1}[pooling]][:, use].mean(1)
 
 
 # ------------------------------------------------------------------ the data
@@ -557,7 +565,7 @@ def sanity(head, args, band, z, ids):
     meta, arr, conv = load_features(path)
     use = [meta["layers"].index(l) for l in band]
     X = arr[:, :, use].mean(2)
-    C = conv[:, {"mean": 0, "tail": 1}[args.conversation_pooling]][:, use].mean(1)
+    C = conversation_features(conv, use, args.conversation_pooling, len(X))
     cases = [json.loads(l) for l in open(args.sanity)]
     prob = sigmoid(head.logits(X, C, z))
     col = {i: k for k, i in enumerate(ids)}
@@ -580,8 +588,9 @@ def main():
     ap.add_argument("--sanity", default="tests/judge-sanity/cases.jsonl")
     ap.add_argument("--layers", default="16-24", help="the band of layers whose pooled states are averaged")
     ap.add_argument("--conversation-pooling", choices=("mean", "tail"), default="mean")
-    ap.add_argument("--conditioned", default="harm,helpfulness",
-                    help="the dimensions whose score reads the conversation (comma-separated)")
+    ap.add_argument("--conditioned", default="",
+                    help="the dimensions whose score reads the conversation (comma-separated; the features "
+                         "need the conversation's pooled state, OUT.conv.f32); the shipped head reads none")
     ap.add_argument("--rank", type=int, default=2, help="rank of the conversation interaction")
     ap.add_argument("--l2", type=float, default=0.1, help="L2 of the new dimensions' scores")
     ap.add_argument("--l2-hh", type=float, default=0.3, help="L2 of the harm score")
@@ -660,42 +669,40 @@ def main():
 
 
 def write_head(path, head, pmeta, P, band, z, ids, texts, metrics):
+    """The head file src/head.rs reads: one column of the projection per dimension (u,
+    hidden x dimensions; the AI-safety column may be a reward network), the gate V
+    ((hidden + 1) x dimensions) and its link, and the default principles' weights."""
     r = lambda a, nd=7: [round(float(x), nd) for x in a]
+    if any(s is not None and s.a.shape[1] for s in head.scores):
+        raise SystemExit("a head whose scores read the conversation has no file format yet: use --conditioned ''")
+    D = len(head.z_mean)
+    U = np.stack([s.u if s is not None else np.zeros(D) for s in head.scores], 1)
     zt = head.weights(z)
-    dims = []
-    for k, dim in enumerate(DIMENSIONS):
-        s = head.scores[k]
-        entry = {"name": dim, "label": LABELS[dim]}
-        if s is None:
-            m = head.mlp
-            entry["reward"] = {"mean": r(m["mean"], 6), "scale": r(m["scale"]), "w1": [r(row) for row in m["w1"]],
-                               "b1": r(m["b1"]), "w2": r(m["w2"])}
-        else:
-            entry["u"] = r(s.u)
-            if s.a.shape[1]:
-                entry["a"] = [r(col) for col in s.a.T]
-                entry["b"] = [r(col) for col in s.b.T]
-        dims.append(entry)
     held = metrics.get("held_out", {})
     out = {
         "format": "principle-checker-head/3",
         "model": pmeta["model"],
         "layers": list(band),
         "hidden": pmeta["hidden"],
-        "dimensions": dims,
-        "conversation_mean": r(head.c_mean, 6),
-        "conversation_scale": r(head.c_scale),
-        "score_scale": r(head.score_scale),
+        "rank": len(DIMENSIONS),
+        "dimensions": [{"name": d, "label": LABELS[d]} for d in DIMENSIONS],
+        "gate": ARGS.gate,
+        "response_scale": [1.0] * D,
+        "u": [r(row) for row in U],
         "principle_mean": r(head.z_mean, 6),
         "principle_scale": r(head.z_scale),
         "v": [r(row) for row in head.V],
-        # the default constitution's principle vectors, so a check of built-in
+        # the default constitution's principle weights, so a check of built-in
         # principles needs no principle pass (custom ones are computed)
         "principle_vectors": {hashlib.sha256(texts[i].encode()).hexdigest()[:16]: r(zt[k], 6)
                               for k, i in enumerate(ids)},
         "metrics": {"held_out": {k: {kk: v[kk] for kk in ("pairs", "accuracy", "better_shorter", "better_longer")}
                                  for k, v in held.items()}, "sanity": metrics.get("sanity")},
     }
+    if head.mlp is not None:
+        m = head.mlp
+        out["reward"] = {"direction": DIMENSIONS.index("ai-safety"), "mean": r(m["mean"], 6), "scale": r(m["scale"]),
+                         "w1": [r(row) for row in m["w1"]], "b1": r(m["b1"]), "w2": r(m["w2"])}
     with open(path, "w") as f:
         json.dump(out, f, separators=(",", ":"))
         f.write("\n")

@@ -29,6 +29,8 @@ const S = {
   reason: null,
   validations: new Map(),
   editing: null,
+  /** The trained head's dimensions (names of a verdict's `by_dimension` entries). */
+  dimensions: [],
 };
 
 const setState = (s) => (document.body.dataset.state = s);
@@ -542,7 +544,7 @@ function renderRun() {
         : r.state === "error"
           ? `Stopped by an error after ${result.verdicts.length} of ${r.total} principles.`
           : `${result.verdicts.length} of ${r.total} principles so far…`;
-  renderResults({ result, principles: r.principles, groupNames: r.groupNames, n: r.responses.length, responses: r.responses, onReason: openReason });
+  renderResults({ result, principles: r.principles, groupNames: r.groupNames, n: r.responses.length, responses: r.responses, onReason: openReason, dimensions: S.dimensions });
 }
 
 /** The judge choice and the "about" figures, from the head the engine loaded. */
@@ -554,18 +556,23 @@ function showJudge(head) {
     $("#about-trust").textContent = "This model has no trained head, so it judges zero-shot, which for a model this small is close to chance. Use it to explore how a constitution reads, not to decide anything.";
     return;
   }
-  const m = head.metrics || {};
-  const hh = m.hh || {};
-  const ai = m.airisk || {};
+  S.dimensions = head.dimensions || [];
+  const held = (head.metrics || {}).held_out || {};
   const f = (x) => (typeof x === "number" ? `${(x * 100).toFixed(1)}%` : "?");
-  const d = (x) => (typeof x === "number" ? x.toFixed(2) : "?");
+  const figure = (d) => {
+    const m = held[d.name] || {};
+    return `${d.label} ${f(m.accuracy)} (better reply shorter ${f(m.better_shorter)}, longer ${f(m.better_longer)})`;
+  };
+  const sanity = (head.metrics || {}).sanity;
   fill(
     $("#about-trust"),
-    "Somewhat, for the kinds of comparison it was trained on. Measured on data each head never saw (5-fold cross-validation), a harmlessness principle's verdict agrees with the human label on ",
-    h("strong", {}, f(hh.accuracy_mean_over_fitting_principles)),
-    ` of 1,000 HH-RLHF comparisons (${f(hh.accuracy_mean_probability)} for the verdicts of all harmlessness principles averaged; large human-feedback models reach about 70%, chance is 50%), and a Research Set 2 principle picks the safe answer on `,
-    h("strong", {}, f(ai.accuracy_mean_over_fitting_principles)),
-    ` of AI-risk questions from behaviours held out of training (${f(ai.accuracy_mean_probability)} averaged). A principle about an unrelated topic moves the verdict less (mean distance from 50%: ${d(ai.relevance_unrelated)} against ${d(ai.relevance_fitting)} for fitting principles on AI-risk questions, ${d(hh.relevance_unrelated)} against ${d(hh.relevance_fitting)} on HH-RLHF). Relevance is learned per principle, not per conversation. Zero-shot, the same model is at chance. Use it to explore how a constitution reads, not to decide anything. The table, method and data are in `,
+    "Somewhat, for the kinds of comparison it was trained on. The head scores each response on ",
+    h("strong", {}, String(S.dimensions.length)),
+    " dimensions, each trained on its own labelled data, and every principle weighs them: a verdict's row says which dimensions moved it. Measured on data each head never saw (5-fold cross-validation, folds by source and topic), the share of verdicts under a dimension's principles that agree with the label: ",
+    S.dimensions.map(figure).join("; "),
+    ". Chance is 50%; on HH-RLHF large human-feedback models reach about 70%.",
+    sanity ? ` On the project's own suite of obvious cases it gets ${sanity.fitting_right} of ${sanity.fitting} verdicts under fitting principles and ${sanity.overall_right} of ${sanity.cases} overall verdicts right; a person gets all of them.` : "",
+    " Zero-shot, the same model is at chance. Use it to explore how a constitution reads, not to decide anything. The table, method and data are in ",
     h("a", { href: "BENCHMARKS.md" }, "BENCHMARKS.md"),
     ".",
   );

@@ -217,10 +217,23 @@ function renderRows(ctx) {
           { class: "notes" },
           v.position_sensitive ? h("span", { class: "flag", title: `Orders disagree: ${short(pair.first)} shown first ${pct(pair.p_first_shown_first)}, shown second ${pct(pair.p_first_shown_second)}` }, "⇄ order-sensitive") : "",
           dissent ? h("span", { class: "dissent-mark", title: "Chose differently from the overall result" }, "≠ splits") : "",
+          whyNote(pair, ctx.dimensions || []),
         ),
       );
     }),
   );
+}
+
+/** The dimensions that moved a pair's verdict most: the engine's own shares of the
+ * logit (they sum to it), not a story told after the verdict. */
+function whyNote(pair, dimensions) {
+  const parts = (pair && pair.by_dimension) || [];
+  if (!parts.length || !dimensions.length) return "";
+  const order = [...parts.keys()].sort((a, b) => Math.abs(parts[b]) - Math.abs(parts[a]));
+  const name = (k) => (dimensions[k] || {}).label || `score ${k + 1}`;
+  const towards = (x) => (x >= 0 ? short(pair.first) : short(pair.second));
+  const title = order.map((k) => `${name(k)}: ${parts[k] >= 0 ? "+" : ""}${parts[k].toFixed(2)} towards ${towards(parts[k])}`).join("\n");
+  return h("span", { class: "why", title: `Each dimension's share of the logit (they add up to it):\n${title}` }, `why: ${order.slice(0, 2).map((k) => `${name(k)} → ${towards(parts[k])}`).join(", ")}`);
 }
 
 export function cssId(id) {

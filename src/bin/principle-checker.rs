@@ -183,17 +183,20 @@ mod cli {
             t.elapsed().as_secs_f64(),
             match judge.head() {
                 Some(h) if judge.scoring() == Scoring::TrainedHead => {
-                    let pct = |data: &str| {
-                        h.metrics[data]["accuracy_mean_over_fitting_principles"]
-                            .as_f64()
-                            .map_or("?".to_string(), |x| format!("{:.1}%", x * 100.0))
-                    };
+                    let dims: Vec<String> = h
+                        .dimensions
+                        .iter()
+                        .map(|d| {
+                            h.held_out_accuracy(&d.name).map_or(d.label.clone(), |x| {
+                                format!("{} {:.1}%", d.label, x * 100.0)
+                            })
+                        })
+                        .collect();
                     format!(
-                        "trained head (layers {}-{}; cross-validated accuracy per principle: HH-RLHF {}, AI-risk held-out behaviours {}; table in BENCHMARKS.md)",
+                        "trained head (layers {}-{}; dimensions with held-out accuracy under their principles: {}; table in BENCHMARKS.md)",
                         h.layers.first().unwrap_or(&0),
                         h.layers.last().unwrap_or(&0),
-                        pct("hh"),
-                        pct("airisk")
+                        dims.join(", ")
                     )
                 }
                 _ => format!(
@@ -287,10 +290,20 @@ mod cli {
                     );
                     return Ok(());
                 }
-                println!("{:<16} {:>9}  chosen  orders", "principle", "P(resp 1)");
+                let why = !result.dimensions.is_empty();
+                println!(
+                    "{:<16} {:>9}  chosen  orders{}",
+                    "principle",
+                    "P(resp 1)",
+                    if why {
+                        "    why (each dimension's share of the logit, responses 1 vs 2)"
+                    } else {
+                        ""
+                    }
+                );
                 for v in &result.verdicts {
                     println!(
-                        "{:<16} {:>9.3}  {:>6}  {}",
+                        "{:<16} {:>9.3}  {:>6}  {:<8}{}",
                         v.principle_id,
                         v.preference[0],
                         v.chosen + 1,
@@ -298,6 +311,11 @@ mod cli {
                             "disagree"
                         } else {
                             "agree"
+                        },
+                        match v.pairs.first() {
+                            Some(p) if why =>
+                                format!("  {}", leading_dimensions(p, &result.dimensions)),
+                            _ => String::new(),
                         }
                     );
                 }
@@ -856,5 +874,20 @@ mod cli {
         let attn = a.hidden * a.heads * a.head_dim * 2 + a.hidden * a.kv_heads * a.head_dim * 2;
         let ffn_dim = if a.ffn > 0 { a.ffn } else { a.hidden * 8 / 3 };
         a.layers * (attn + 3 * a.hidden * ffn_dim)
+    }
+
+    /// The two dimensions that moved a pair's verdict most, signed towards response 1.
+    fn leading_dimensions(
+        p: &principle_checker::verdict::PairJudgement,
+        dims: &[principle_checker::head::Dimension],
+    ) -> String {
+        let mut order: Vec<usize> = (0..p.by_dimension.len().min(dims.len())).collect();
+        order.sort_by(|&a, &b| p.by_dimension[b].abs().total_cmp(&p.by_dimension[a].abs()));
+        order
+            .iter()
+            .take(2)
+            .map(|&k| format!("{} {:+.2}", dims[k].name, p.by_dimension[k]))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }

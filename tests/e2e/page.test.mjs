@@ -166,7 +166,9 @@ test("full check with the trained head: 58 verdicts, summaries and exports", { t
   say(`full check (trained head): first verdict after ${secs(first)}, all 58 after ${secs(Date.now() - t0)}`);
   assert.equal(await rowCount(), 58);
   assert.match(await page.textContent("#results-state"), /with its trained head/);
-  assert.match(await page.textContent("#about-trust"), /agrees with the human label on \d+\.\d% of 1,000 HH-RLHF comparisons/);
+  // every row says which of the head's dimensions moved its verdict
+  assert.equal(await page.locator("#verdicts tbody .why").count(), 58);
+  assert.match(await page.textContent("#about-trust"), /helpfulness \d+\.\d% \(better reply shorter \d+\.\d%, longer \d+\.\d%\)/);
   // Chromium has relaxed SIMD: the faster build ran, after its self-check passed here
   const engineText = await page.textContent("#about-engine");
   say(`engine: ${engineText}`);
