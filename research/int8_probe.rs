@@ -3,7 +3,7 @@
 //! measurement, so ignored (BENCHMARKS.md, "int8"). Run it for both wasm builds:
 //!
 //! ```text
-//! python3 tools/int8_layer_probe.py /tmp/int8 && python3 tools/serve.py /tmp/int8 8766 &
+//! python3 research/int8_layer_probe.py /tmp/int8 && python3 tools/serve.py /tmp/int8 8766 &
 //! export PRINCIPLE_CHECKER_MODEL_URL=http://127.0.0.1:8766
 //! export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner CHROMEDRIVER=/usr/bin/chromedriver
 //! cargo test --release --target wasm32-unknown-unknown --test int8_probe -- --include-ignored --nocapture

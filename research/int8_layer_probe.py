@@ -1,9 +1,9 @@
 """One decoder layer's seven matrix products (SmolLM2-135M shapes, 361 rows: the
 standard check), as f32 MatMul and as int8 MatMulInteger with dynamically quantized
 activations (per tensor, as ONNX's DynamicQuantizeLinear does), for the ignored wasm
-test tests/int8_probe.rs, which times both in Chromium (BENCHMARKS.md, "int8").
+test research/int8_probe.rs, which times both in Chromium (BENCHMARKS.md, "int8").
 
-    python tools/int8_layer_probe.py DIR      # writes DIR/layer-f32.onnx, DIR/layer-int8.onnx
+    python research/int8_layer_probe.py DIR      # writes DIR/layer-f32.onnx, DIR/layer-int8.onnx
 """
 import numpy as np, onnx, sys
 from onnx import helper as h, TensorProto as T, numpy_helper as nh

