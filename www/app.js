@@ -75,7 +75,7 @@ function onEngine(m) {
       show($("#model-progress"), false);
       $("#model-bytes").textContent = "";
       if (m.warning) modelError(m.warning, "", true);
-      fill($("#about-model"), `${m.manifest.name} (Hugging Face), licence ${m.manifest.license}, weights ${m.bundled ? "shipped" : "downloaded"} as ${m.manifest.converter?.weights ?? "?"}, expanded to f32 at load and run by tract as WebAssembly`);
+      fill($("#about-model"), `${m.manifest.name} (Hugging Face), licence ${m.manifest.license}, weights ${m.bundled ? "shipped" : "downloaded"} as ${m.manifest.weights === "q4" ? "4-bit blocks" : m.manifest.weights || "stored"}, expanded to f32 at load and run by tract as WebAssembly`);
       $("#about-size").textContent = m.bundled ? `${fmtBytes(m.manifest.bytes)} inside the extension; nothing is downloaded` : `${fmtBytes(m.manifest.bytes)} download once, then cached in this browser`;
       showJudge(m.head);
       S.loadingAfterCancel = false;
@@ -130,6 +130,7 @@ function onProgress(m) {
   } else if (m.phase === PHASE.DOWNLOAD && m.cached) {
     $("#model-text").textContent = "Model cached: loading it from this browser's storage…";
   } else if (m.phase === PHASE.VERIFY) {
+    $("#model-bytes").textContent = "";
     $("#model-text").textContent = `Verifying ${m.file} against its checksum…`;
   } else if (m.phase === PHASE.STORE) {
     $("#model-text").textContent = `Storing ${m.file} for later visits…`;
@@ -152,6 +153,9 @@ function onEngineError(m) {
     const e = $("#run-error");
     e.textContent = `The check stopped: ${m.message}`;
     show(e);
+    // the "Checking…" line and the empty bar would say it is still running
+    $("#run-text").textContent = "";
+    show($("#run-progress"), false);
     renderRun();
     endBusy();
   } else if (S.reason && m.id === S.reason.id) {

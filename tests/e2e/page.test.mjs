@@ -166,6 +166,8 @@ test("full check with the trained head: 58 verdicts, summaries and exports", { t
   say(`full check (trained head): first verdict after ${secs(first)}, all 58 after ${secs(Date.now() - t0)}`);
   assert.equal(await rowCount(), 58);
   assert.match(await page.textContent("#results-state"), /with its trained head/);
+  // the About panel shows figures, not placeholders
+  assert.doesNotMatch(await page.textContent("#about"), /undefined|NaN| \?[ ,.;)]/);
   // every row says which of the head's dimensions moved its verdict
   assert.equal(await page.locator("#verdicts tbody .why").count(), 58);
   assert.match(await page.textContent("#about-trust"), /helpfulness \d+\.\d% \(better reply shorter \d+\.\d%, longer \d+\.\d%\)/);
