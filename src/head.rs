@@ -48,6 +48,10 @@ const READS_FORMATS: [&str; 3] = [
 /// The head trained for the default model (see BENCHMARKS.md, "Trained judge").
 pub const DEFAULT_HEAD_JSON: &str = include_str!("../judges/smollm2-135m-head.json");
 
+/// The held-out accuracy below which the trainer calls a band of verdicts too close to
+/// call (tools/train_judge.py uses the same figure).
+pub const CLOSE_CALL_ACCURACY: f64 = 0.6;
+
 #[derive(Debug, Error)]
 pub enum HeadError {
     #[error("the judge head file is not valid JSON for this build: {0}")]
@@ -286,6 +290,14 @@ impl Head {
     /// training recorded it (`metrics.held_out.<name>.accuracy`).
     pub fn held_out_accuracy(&self, dimension: &str) -> Option<f64> {
         self.metrics["held_out"][dimension]["accuracy"].as_f64()
+    }
+
+    /// The chosen response's preference below which a verdict is "too close to call":
+    /// where held-out verdicts were right less than [`CLOSE_CALL_ACCURACY`] of the
+    /// time (training's calibration, `metrics.too_close`). 0.5 (nothing is too close)
+    /// for a head trained without it.
+    pub fn too_close(&self) -> f64 {
+        self.metrics["too_close"].as_f64().unwrap_or(0.5)
     }
 
     /// The head shipped for the default model.

@@ -71,6 +71,10 @@ pub struct PrincipleVerdict {
     /// head's dimension order), so a reader sees what "most helpful" is judged on.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub weights: Vec<f64>,
+    /// The chosen response's preference is inside the band where the judge's held-out
+    /// verdicts were little better than a coin flip: say "too close to call".
+    #[serde(default)]
+    pub too_close: bool,
 }
 
 impl PrincipleVerdict {
@@ -90,6 +94,7 @@ impl PrincipleVerdict {
             pairs,
             preference,
             weights: Vec::new(),
+            too_close: false,
         }
     }
 }
@@ -186,6 +191,9 @@ pub struct Summary {
     /// Principles whose choice differs from this summary's choice.
     pub dissenting: Vec<String>,
     pub position_sensitive: usize,
+    /// The mean preference of the chosen response is inside the too-close band.
+    #[serde(default)]
+    pub too_close: bool,
 }
 
 pub fn summarize(group: Option<&str>, verdicts: &[&PrincipleVerdict]) -> Option<Summary> {
@@ -209,7 +217,15 @@ pub fn summarize(group: Option<&str>, verdicts: &[&PrincipleVerdict]) -> Option<
         position_sensitive: verdicts.iter().filter(|v| v.position_sensitive).count(),
         preference,
         chosen,
+        too_close: false,
     })
+}
+
+/// Whether a share of preference is too close to even to call a winner: `band` is
+/// the preference below which held-out verdicts were right too rarely to trust
+/// (the head's calibration); 0.5 or less marks nothing.
+pub fn too_close(preference: f64, band: f64) -> bool {
+    preference < band
 }
 
 /// Responses ordered best first by a Bradley–Terry fit over every principle's pairs.

@@ -543,6 +543,21 @@ def calibration(P, prob, T, M):
     return out
 
 
+CLOSE_CALL_ACCURACY = 0.6  # src/head.rs CLOSE_CALL_ACCURACY
+
+
+def too_close(bins):
+    """The preference below which verdicts are "too close to call": the upper edge of
+    the lowest-confidence bins, taken in order, whose held-out accuracy is below
+    CLOSE_CALL_ACCURACY (0.5: none)."""
+    edge = 0.5
+    for b in bins:
+        if b["accuracy"] is None or b["accuracy"] >= CLOSE_CALL_ACCURACY:
+            break
+        edge = b["to"]
+    return edge
+
+
 def calibration_cell(b):
     acc = "-" if b["accuracy"] is None else f"{100 * b['accuracy']:.0f}%"
     return f"{b['from']:.2f}-{b['to']:.2f}: {acc} ({b['verdicts']})"
@@ -652,6 +667,8 @@ def main():
         for name, bins in metrics["calibration"].items():
             print(f"calibration {name:6s} " + "  ".join(calibration_cell(b) for b in bins))
         metrics["held_out_groups"] = {f: sorted(set(P.group[fold == f])) for f in range(5)}
+        metrics["too_close"] = too_close(metrics["calibration"]["all"])
+        print(f"too close to call below a preference of {metrics['too_close']:.2f}")
 
     head = Head().fit(P, np.ones(len(P.group), bool), z, T, M)
     s = sanity(head, args, band, z, ids)
@@ -697,7 +714,8 @@ def write_head(path, head, pmeta, P, band, z, ids, texts, metrics):
         "principle_vectors": {hashlib.sha256(texts[i].encode()).hexdigest()[:16]: r(zt[k], 6)
                               for k, i in enumerate(ids)},
         "metrics": {"held_out": {k: {kk: v[kk] for kk in ("pairs", "accuracy", "better_shorter", "better_longer")}
-                                 for k, v in held.items()}, "sanity": metrics.get("sanity")},
+                                 for k, v in held.items()}, "sanity": metrics.get("sanity"),
+                    "too_close": metrics.get("too_close", 0.5), "calibration": metrics.get("calibration", {}).get("all")},
     }
     if head.mlp is not None:
         m = head.mlp

@@ -86,7 +86,9 @@ export function renderResults(ctx) {
           "div",
           { class: "overall card" },
           h("h3", {}, "Overall"),
-          h("p", { class: "big" }, `${label(o.chosen)} is preferred by ${o.principles - o.dissenting.length} of ${o.principles} principles`, ` (mean preference ${pct(o.preference[o.chosen])}).`),
+          o.too_close
+            ? h("p", { class: "big" }, "Too close to call", ` (mean preference ${pct(o.preference[o.chosen])} for ${label(o.chosen)}, inside the band where the judge's held-out verdicts were little better than a coin flip).`)
+            : h("p", { class: "big" }, `${label(o.chosen)} is preferred by ${o.principles - o.dissenting.length} of ${o.principles} principles`, ` (mean preference ${pct(o.preference[o.chosen])}).`),
           prefBar(o.preference, o.chosen),
           h("p", { class: "muted" }, `${o.position_sensitive} of ${o.principles} verdicts change when the order of the responses is swapped.`, o.position_sensitive > o.principles / 3 ? " That is a lot: the judge is often guided by position rather than content." : ""),
           repeatsNote(result.repeats_ignored || []),
@@ -111,7 +113,7 @@ export function renderResults(ctx) {
                   { class: "dissent-list" },
                   dis.map((id) => {
                     const v = result.verdicts.find((x) => x.principle_id === id);
-                    return h("li", {}, h("a", { href: `#row-${cssId(id)}` }, id), ` chose ${label(v.chosen)} (${pct(v.preference[v.chosen])})`, v.position_sensitive ? " ⇄" : "", ": ", snippet((principles.get(id) || {}).text || "", 140));
+                    return h("li", {}, h("a", { href: `#row-${cssId(id)}` }, id), v.too_close ? ` too close to call (${pct(v.preference[v.chosen])} for ${label(v.chosen)})` : ` chose ${label(v.chosen)} (${pct(v.preference[v.chosen])})`, v.position_sensitive ? " ⇄" : "", ": ", snippet((principles.get(id) || {}).text || "", 140));
                   }),
                 ),
               ]
@@ -210,7 +212,7 @@ function renderRows(ctx) {
         "tr",
         { id: `row-${cssId(v.principle_id)}`, class: `verdict${dissent ? " dissent" : ""}`, dataset: { principle: v.principle_id } },
         h("td", { class: "principle-cell" }, h("button", { type: "button", class: "linklike reason-btn", onclick: () => onReason(v.principle_id), "aria-label": `Reasoning for ${v.principle_id}` }, v.principle_id), h("span", { class: "ptext" }, p.text)),
-        h("td", { class: "chosen-cell" }, label(v.chosen)),
+        h("td", { class: "chosen-cell" }, v.too_close ? h("span", { class: "too-close", title: "Inside the band where the judge's held-out verdicts were little better than a coin flip" }, "too close") : label(v.chosen)),
         h("td", {}, prefBar(v.preference, v.chosen)),
         h(
           "td",

@@ -306,7 +306,7 @@ mod cli {
                         "{:<16} {:>9.3}  {:>6}  {:<8}{}",
                         v.principle_id,
                         v.preference[0],
-                        v.chosen + 1,
+                        format!("{}{}", v.chosen + 1, if v.too_close { "~" } else { "" }),
                         if v.position_sensitive {
                             "disagree"
                         } else {
@@ -321,9 +321,10 @@ mod cli {
                 }
                 for s in result.groups.iter().chain(result.overall.iter()) {
                     println!(
-                        "{:<16} chosen {} (P = {}) {} principle(s) dissent, {} position-sensitive",
+                        "{:<16} chosen {}{} (P = {}) {} principle(s) dissent, {} position-sensitive",
                         s.group.as_deref().unwrap_or("OVERALL"),
                         s.chosen + 1,
+                        if s.too_close { "~" } else { "" },
                         s.preference
                             .iter()
                             .map(|p| format!("{p:.3}"))
@@ -332,6 +333,9 @@ mod cli {
                         s.dissenting.len(),
                         s.position_sensitive
                     );
+                }
+                if result.verdicts.iter().any(|v| v.too_close) {
+                    println!("~ too close to call: inside the band where the head's held-out verdicts were little better than a coin flip");
                 }
                 if texts.len() > 2 {
                     let r: Vec<String> =
