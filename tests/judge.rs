@@ -230,11 +230,23 @@ fn the_trained_head_judges_every_principle_in_one_pass_and_orders_agree() {
     let r = check_all(judge, &conv, &responses, &ps).unwrap();
     assert_eq!(r.scoring, Scoring::TrainedHead);
     assert_eq!(r.verdicts.len(), 58);
+    let head = judge.head().unwrap();
+    assert_eq!(r.dimensions, head.dimensions);
     for v in &r.verdicts {
         let p = &v.pairs[0];
         assert!(p.p_first_shown_first > 0.0 && p.p_first_shown_first < 1.0);
         assert_eq!(p.p_first_shown_first, p.p_first_shown_second);
         assert!(!v.position_sensitive);
+        // each dimension's share of the logit adds up to the verdict's logit
+        assert_eq!(p.by_dimension.len(), head.rank);
+        assert_eq!(v.weights.len(), head.rank);
+        let logit: f64 = p.by_dimension.iter().sum();
+        let q = p.p_first_shown_first;
+        assert!(
+            (logit - (q / (1.0 - q)).ln()).abs() < 1e-6,
+            "{logit} vs P {q}"
+        );
+        assert_eq!(v.too_close, v.preference[v.chosen] < head.too_close());
     }
     // the fixture's first response de-escalates, the second suggests revenge
     let harmless = r
