@@ -90,7 +90,9 @@ export function renderResults(ctx) {
             ? h("p", { class: "big" }, "Too close to call", ` (mean preference ${pct(o.preference[o.chosen])} for ${label(o.chosen)}, inside the band where the judge's held-out verdicts were little better than a coin flip).`)
             : h("p", { class: "big" }, `${label(o.chosen)} is preferred by ${o.principles - o.dissenting.length} of ${o.principles} principles`, ` (mean preference ${pct(o.preference[o.chosen])}).`),
           prefBar(o.preference, o.chosen),
-          h("p", { class: "muted" }, `${o.position_sensitive} of ${o.principles} verdicts change when the order of the responses is swapped.`, o.position_sensitive > o.principles / 3 ? " That is a lot: the judge is often guided by position rather than content." : ""),
+          result.scoring === "trained-head"
+            ? h("p", { class: "muted" }, "The trained head scores each response on its own, so its verdicts cannot depend on the order the responses are shown in.")
+            : h("p", { class: "muted" }, `${o.position_sensitive} of ${o.principles} verdicts change when the order of the responses is swapped.`, o.position_sensitive > o.principles / 3 ? " That is a lot: the judge is often guided by position rather than content." : ""),
           repeatsNote(result.repeats_ignored || []),
         )
       : "",

@@ -290,38 +290,41 @@ mod cli {
                     );
                     return Ok(());
                 }
+                // the trained head reads each response on its own: order cannot matter,
+                // so the order columns are shown only for the zero-shot prompt
+                let zero_shot = result.scoring == Scoring::ZeroShot;
                 let why = !result.dimensions.is_empty();
                 println!(
-                    "{:<16} {:>9}  chosen  orders{}",
+                    "{:<16} {:>9}  chosen  {}",
                     "principle",
                     "P(resp 1)",
-                    if why {
-                        "    why (each dimension's share of the logit, responses 1 vs 2)"
+                    if zero_shot {
+                        "orders"
                     } else {
-                        ""
+                        "why (each dimension's share of the logit, responses 1 vs 2)"
                     }
                 );
                 for v in &result.verdicts {
-                    println!(
-                        "{:<16} {:>9.3}  {:>6}  {:<8}{}",
-                        v.principle_id,
-                        v.preference[0],
-                        format!("{}{}", v.chosen + 1, if v.too_close { "~" } else { "" }),
-                        if v.position_sensitive {
+                    let last = match v.pairs.first() {
+                        _ if zero_shot => if v.position_sensitive {
                             "disagree"
                         } else {
                             "agree"
-                        },
-                        match v.pairs.first() {
-                            Some(p) if why =>
-                                format!("  {}", leading_dimensions(p, &result.dimensions)),
-                            _ => String::new(),
                         }
+                        .to_string(),
+                        Some(p) if why => leading_dimensions(p, &result.dimensions),
+                        _ => String::new(),
+                    };
+                    println!(
+                        "{:<16} {:>9.3}  {:>6}  {last}",
+                        v.principle_id,
+                        v.preference[0],
+                        format!("{}{}", v.chosen + 1, if v.too_close { "~" } else { "" }),
                     );
                 }
                 for s in result.groups.iter().chain(result.overall.iter()) {
                     println!(
-                        "{:<16} chosen {}{} (P = {}) {} principle(s) dissent, {} position-sensitive",
+                        "{:<16} chosen {}{} (P = {}) {} principle(s) dissent{}",
                         s.group.as_deref().unwrap_or("OVERALL"),
                         s.chosen + 1,
                         if s.too_close { "~" } else { "" },
@@ -331,7 +334,11 @@ mod cli {
                             .collect::<Vec<_>>()
                             .join(" / "),
                         s.dissenting.len(),
-                        s.position_sensitive
+                        if zero_shot {
+                            format!(", {} position-sensitive", s.position_sensitive)
+                        } else {
+                            String::new()
+                        }
                     );
                 }
                 if result.verdicts.iter().any(|v| v.too_close) {
@@ -342,10 +349,14 @@ mod cli {
                         result.ranking.iter().map(|i| (i + 1).to_string()).collect();
                     println!("ranking: {}", r.join(" > "));
                 }
+                let orderings = if zero_shot {
+                    format!(" × {} orderings", texts.len() * (texts.len() - 1))
+                } else {
+                    String::new()
+                };
                 println!(
-                    "{} principles × {} orderings in {:.2}s ({} tokens, {:.0} tokens/s)",
+                    "{} principles{orderings} in {:.2}s ({} tokens, {:.0} tokens/s)",
                     result.verdicts.len(),
-                    texts.len() * (texts.len() - 1),
                     secs,
                     result.tokens_processed,
                     result.tokens_processed as f64 / secs
