@@ -628,7 +628,7 @@ def main():
                     help="weight of another dimension's pairs (target 0.5) in a score's data")
     ap.add_argument("--neutral-hh-weight", type=float, default=0.5,
                     help="weight of the HH-RLHF pairs (target 0.5) in the other dimensions' scores")
-    ap.add_argument("--gate", choices=("softplus", "linear"), default="softplus",
+    ap.add_argument("--gate", choices=("softplus", "linear"), default="linear",
                     help="w(p) = softplus([z, 1] V) (weights >= 0) or [z, 1] V")
     ap.add_argument("--gate-steps", type=int, default=500)
     ap.add_argument("--gate-lr", type=float, default=0.05)
