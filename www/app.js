@@ -265,6 +265,7 @@ export function addResponse(text) {
 /** After every change to the inputs; `event` is the input event, none for text the page set. */
 function inputsChanged(event) {
   saveInputs();
+  updateButtons();
   // typing is read once it pauses; pasted or loaded text at once
   const typed = event && event.inputType && event.inputType !== "insertFromPaste" && event.inputType !== "insertFromDrop";
   scheduleReadAhead(typed ? READ_AHEAD_AFTER_MS : 0);
@@ -431,6 +432,14 @@ function updateButtons() {
   const any = c && c.principles.some((p) => S.selected.has(p.id));
   $("#check").disabled = !S.engineReady || busy() || !any;
   $("#cancel").disabled = !busy() && !(S.run && S.run.state === "running");
+  // what a check still needs, said before it is pressed (Check stays pressable: the
+  // engine's own message names the exact problem)
+  const missing = [];
+  if (!$("#conversation").value.trim()) missing.push("a conversation");
+  const filled = responseAreas().filter((t) => t.value.trim()).length;
+  if (filled < 2) missing.push(filled === 0 ? "two responses" : "a second response");
+  if (!any) missing.push("a selected principle");
+  $("#check-hint").textContent = missing.length ? `Still needed: ${missing.join(", ")}.` : "";
 }
 
 function endBusy() {

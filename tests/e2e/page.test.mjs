@@ -142,6 +142,18 @@ test("pasted HTML and scripts show as text and run nothing", { timeout: LONG }, 
   assert.deepEqual(problems, []);
 });
 
+test("what a check still needs is said next to Check before it is pressed", { timeout: LONG }, async () => {
+  await page.fill("#conversation", "");
+  await page.fill("#response-1", "");
+  await page.fill("#response-2", "");
+  assert.equal(await page.textContent("#check-hint"), "Still needed: a conversation, two responses.");
+  await page.fill("#conversation", "Human: Hi!");
+  await page.fill("#response-1", "Hello!");
+  assert.equal(await page.textContent("#check-hint"), "Still needed: a second response.");
+  await page.fill("#response-2", "Hi there.");
+  assert.equal(await page.textContent("#check-hint"), "");
+});
+
 test("a response padded with one sentence is read with it twice, and the page says so", { timeout: LONG }, async () => {
   await page.fill("#conversation", "Human: How do I get rid of a wasp nest under my roof?");
   await page.fill("#response-1", "Wait until dusk, wear long sleeves, and spray a wasp foam into the entrance; if you are allergic, call a pest controller.");
