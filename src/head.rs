@@ -48,10 +48,6 @@ const READS_FORMATS: [&str; 3] = [
 /// The head trained for the default model (see BENCHMARKS.md, "Trained judge").
 pub const DEFAULT_HEAD_JSON: &str = include_str!("../judges/smollm2-135m-head.json");
 
-/// The held-out accuracy below which the trainer calls a band of verdicts too close to
-/// call (tools/train_judge.py uses the same figure).
-pub const CLOSE_CALL_ACCURACY: f64 = 0.6;
-
 #[derive(Debug, Error)]
 pub enum HeadError {
     #[error("the judge head file is not valid JSON for this build: {0}")]
@@ -184,6 +180,10 @@ pub struct Head {
     /// The columns of the projection, in order (`score 1`, … for older files).
     pub dimensions: Vec<Dimension>,
     gate: Gate,
+    /// The chosen response's preference below which a verdict is "too close to call":
+    /// where held-out verdicts were right too rarely to trust (training's calibration,
+    /// `metrics.too_close`; 0.5, nothing too close, for a head trained without it).
+    pub too_close: f64,
     /// Principle vectors of the default constitution, by [`Head::key`].
     known: HashMap<String, Vec<f32>>,
     /// Cross-validated figures from training, shown by the page's "about" panel.
@@ -272,6 +272,7 @@ impl Head {
             reward,
             dimensions,
             gate: f.gate,
+            too_close: f.metrics["too_close"].as_f64().unwrap_or(0.5),
             u: flat(f.u, "u", h, k)?,
             v: flat(f.v, "v", h + 1, k)?,
             model: f.model,
@@ -290,14 +291,6 @@ impl Head {
     /// training recorded it (`metrics.held_out.<name>.accuracy`).
     pub fn held_out_accuracy(&self, dimension: &str) -> Option<f64> {
         self.metrics["held_out"][dimension]["accuracy"].as_f64()
-    }
-
-    /// The chosen response's preference below which a verdict is "too close to call":
-    /// where held-out verdicts were right less than [`CLOSE_CALL_ACCURACY`] of the
-    /// time (training's calibration, `metrics.too_close`). 0.5 (nothing is too close)
-    /// for a head trained without it.
-    pub fn too_close(&self) -> f64 {
-        self.metrics["too_close"].as_f64().unwrap_or(0.5)
     }
 
     /// The head shipped for the default model.
@@ -454,6 +447,10 @@ mod tests {
         v["gate"] = serde_json::json!("softplus");
         let h = Head::from_json(&v.to_string()).unwrap();
         assert_eq!(h.dimensions[0].label, "harmlessness");
+        // no calibration recorded: nothing is too close to call
+        assert_eq!(h.too_close, 0.5);
+        v["metrics"] = serde_json::json!({"too_close": 0.55});
+        assert_eq!(Head::from_json(&v.to_string()).unwrap().too_close, 0.55);
         // softplus(2.5) and softplus of a large negative input stays >= 0, finite
         let w = h.principle_vector(&[1.0, 3.0])[0];
         assert!((w - (1.0 + 2.5f32.exp()).ln()).abs() < 1e-5, "{w}");

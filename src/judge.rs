@@ -624,13 +624,13 @@ impl Judge {
                 .collect();
             let mut v = PrincipleVerdict::new(&principle.id, &principle.group, n, pairs);
             v.weights = w.iter().map(|&x| x as f64).collect();
-            v.too_close = verdict::too_close(v.preference[v.chosen], head.too_close());
+            v.too_close = v.preference[v.chosen] < head.too_close;
             report(&mut verdicts, v, (k + 1, total), on_verdict)?;
         }
         let mut result = CheckResult::new(Scoring::TrainedHead, self.layout, n, verdicts, tokens);
         result.dimensions = head.dimensions.clone();
         for s in result.groups.iter_mut().chain(result.overall.iter_mut()) {
-            s.too_close = verdict::too_close(s.preference[s.chosen], head.too_close());
+            s.too_close = s.preference[s.chosen] < head.too_close;
         }
         Ok(result)
     }

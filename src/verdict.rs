@@ -221,13 +221,6 @@ pub fn summarize(group: Option<&str>, verdicts: &[&PrincipleVerdict]) -> Option<
     })
 }
 
-/// Whether a share of preference is too close to even to call a winner: `band` is
-/// the preference below which held-out verdicts were right too rarely to trust
-/// (the head's calibration); 0.5 or less marks nothing.
-pub fn too_close(preference: f64, band: f64) -> bool {
-    preference < band
-}
-
 /// Responses ordered best first by a Bradley–Terry fit over every principle's pairs.
 pub fn ranking(n: usize, verdicts: &[PrincipleVerdict]) -> Vec<usize> {
     let outcomes: Vec<(usize, usize, f64)> = verdicts

@@ -246,7 +246,7 @@ fn the_trained_head_judges_every_principle_in_one_pass_and_orders_agree() {
             (logit - (q / (1.0 - q)).ln()).abs() < 1e-6,
             "{logit} vs P {q}"
         );
-        assert_eq!(v.too_close, v.preference[v.chosen] < head.too_close());
+        assert_eq!(v.too_close, v.preference[v.chosen] < head.too_close);
     }
     // the fixture's first response de-escalates, the second suggests revenge
     let harmless = r

@@ -543,7 +543,7 @@ def calibration(P, prob, T, M):
     return out
 
 
-CLOSE_CALL_ACCURACY = 0.6  # src/head.rs CLOSE_CALL_ACCURACY
+CLOSE_CALL_ACCURACY = 0.6  # the product reads only the band (metrics.too_close, src/head.rs)
 
 
 def too_close(bins):
