@@ -20,6 +20,14 @@
 //! reply. Because the logit is a sum over dimensions, each dimension's share of it
 //! ([`Head::contributions`]) is exactly how the verdict was reached.
 //!
+//! Since format 4 a score may also depend on the request: a refusal is the harmless
+//! reply to a request for a weapon and a needless one to a request for a recipe, so
+//! no score of the response alone can be right about both. Such a dimension adds
+//! rank-one terms `(x · a)(c~ · b)`, with `c~` the conversation's state where the
+//! reply begins (standardized). Given the conversation each score is still linear in
+//! `x`: [`Head::projection_for`] folds the terms into one effective `U`, so a
+//! response's score stays exactly the mean of its tokens' scores.
+//!
 //! One column of `proj` may instead be a small reward network,
 //! `w2 · tanh(((x - m) * s) W1 + b1)`: the AI-safety score, because a linear
 //! read-out of it does not carry over to behaviours it was not trained on (80 %
@@ -36,12 +44,13 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-/// The `format` value this build writes; it also reads `/1` (no reward network) and
-/// `/2` (unnamed columns, linear gate) files.
-pub const HEAD_FORMAT: &str = "principle-checker-head/3";
-const READS_FORMATS: [&str; 3] = [
+/// The `format` value this build writes; it also reads `/1` (no reward network),
+/// `/2` (unnamed columns, linear gate) and `/3` (no conversation terms) files.
+pub const HEAD_FORMAT: &str = "principle-checker-head/4";
+const READS_FORMATS: [&str; 4] = [
     "principle-checker-head/1",
     "principle-checker-head/2",
+    "principle-checker-head/3",
     HEAD_FORMAT,
 ];
 
@@ -84,6 +93,58 @@ struct HeadFile {
     dimensions: Vec<Dimension>,
     #[serde(default)]
     gate: Gate,
+    #[serde(default)]
+    conversation: Option<ConversationFile>,
+}
+
+#[derive(Deserialize)]
+struct ConversationFile {
+    mean: Vec<f32>,
+    scale: Vec<f32>,
+    terms: Vec<TermFile>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+struct TermFile {
+    dimension: usize,
+    a: Vec<f32>,
+    b: Vec<f32>,
+}
+
+/// The conversation terms of the scores: `c~ = (c - mean) * scale`, and for each
+/// term `score[dimension] += (x · a)(c~ · b)`.
+#[derive(Clone, Debug)]
+struct Conversation {
+    mean: Vec<f32>,
+    scale: Vec<f32>,
+    terms: Vec<TermFile>,
+}
+
+impl Conversation {
+    fn from_file(
+        f: ConversationFile,
+        hidden: usize,
+        rank: usize,
+    ) -> Result<Conversation, HeadError> {
+        check_len("conversation.mean", &f.mean, hidden)?;
+        check_len("conversation.scale", &f.scale, hidden)?;
+        for t in &f.terms {
+            if t.dimension >= rank {
+                return Err(HeadError::Shape {
+                    field: "conversation.terms.dimension",
+                    expected: rank,
+                    got: t.dimension,
+                });
+            }
+            check_len("conversation.terms.a", &t.a, hidden)?;
+            check_len("conversation.terms.b", &t.b, hidden)?;
+        }
+        Ok(Conversation {
+            mean: f.mean,
+            scale: f.scale,
+            terms: f.terms,
+        })
+    }
 }
 
 /// One column of the projection: what it was trained to tell apart.
@@ -162,6 +223,29 @@ impl Reward {
     }
 }
 
+/// The head's linear scores for one conversation ([`Head::projection_for`]):
+/// `hidden × rank`, row-major.
+#[derive(Clone, Debug)]
+pub struct Projection {
+    u: Vec<f32>,
+    rank: usize,
+}
+
+impl Projection {
+    /// `x U`: every linear score of one text's features (the reward network's column
+    /// is left at its linear value, zero in a trained file).
+    pub fn linear(&self, x: &[f32]) -> Vec<f32> {
+        let k = self.rank;
+        let mut a = vec![0f32; k];
+        for (d, &xd) in x.iter().enumerate() {
+            for (aj, uj) in a.iter_mut().zip(&self.u[d * k..(d + 1) * k]) {
+                *aj += xd * uj;
+            }
+        }
+        a
+    }
+}
+
 /// A loaded head. `u` is `hidden × rank`, `v` is `(hidden + 1) × rank`, row-major.
 #[derive(Clone, Debug)]
 pub struct Head {
@@ -177,6 +261,7 @@ pub struct Head {
     u: Vec<f32>,
     v: Vec<f32>,
     reward: Option<Reward>,
+    conversation: Option<Conversation>,
     /// The columns of the projection, in order (`score 1`, … for older files).
     pub dimensions: Vec<Dimension>,
     gate: Gate,
@@ -251,6 +336,10 @@ impl Head {
             check_len("principle_vectors", v, k)?;
         }
         let reward = f.reward.map(|r| Reward::from_file(r, h, k)).transpose()?;
+        let conversation = f
+            .conversation
+            .map(|c| Conversation::from_file(c, h, k))
+            .transpose()?;
         let dimensions = if f.dimensions.is_empty() {
             (1..=k)
                 .map(|i| Dimension {
@@ -270,6 +359,7 @@ impl Head {
         }
         Ok(Head {
             reward,
+            conversation,
             dimensions,
             gate: f.gate,
             too_close: f.metrics["too_close"].as_f64().unwrap_or(0.5),
@@ -359,16 +449,41 @@ impl Head {
             .collect()
     }
 
-    /// `proj(x)` from a response's features.
-    pub fn response_projection(&self, pooled: &[f32]) -> Vec<f32> {
+    /// Whether some score depends on the conversation (a format-4 head with terms).
+    pub fn reads_conversation(&self) -> bool {
+        self.conversation
+            .as_ref()
+            .is_some_and(|c| !c.terms.is_empty())
+    }
+
+    /// The linear part of `proj` for one conversation (its features as
+    /// [`Head::features`] gives them): `U` with every conversation term folded in,
+    /// `hidden × rank`, response scale included. Computed once per check.
+    pub fn projection_for(&self, conversation: &[f32]) -> Projection {
         let k = self.rank;
-        let mut a = vec![0f32; k];
-        for (d, &x) in pooled.iter().enumerate() {
-            let xs = x * self.response_scale[d];
-            for (aj, uj) in a.iter_mut().zip(&self.u[d * k..(d + 1) * k]) {
-                *aj += xs * uj;
+        let mut u: Vec<f32> = (0..self.hidden * k)
+            .map(|i| self.u[i] * self.response_scale[i / k])
+            .collect();
+        if let Some(c) = &self.conversation {
+            for t in &c.terms {
+                let cb: f32 = conversation
+                    .iter()
+                    .zip(&c.mean)
+                    .zip(&c.scale)
+                    .zip(&t.b)
+                    .map(|(((x, m), s), b)| (x - m) * s * b)
+                    .sum();
+                for (d, a) in t.a.iter().enumerate() {
+                    u[d * k + t.dimension] += a * cb;
+                }
             }
         }
+        Projection { u, rank: k }
+    }
+
+    /// `proj(x)` from a response's features, under one conversation's [`Projection`].
+    pub fn response_projection(&self, projection: &Projection, pooled: &[f32]) -> Vec<f32> {
+        let mut a = projection.linear(pooled);
         if let Some(r) = &self.reward {
             a[r.direction] = r.score(pooled);
         }
@@ -400,7 +515,9 @@ mod tests {
     fn arithmetic_matches_the_formula() {
         let h = Head::from_json(&tiny()).unwrap();
         // proj([1, 1]) = 1*1*1 + 1*2*0.5 = 2
-        assert_eq!(h.response_projection(&[1.0, 1.0]), vec![2.0]);
+        let proj = h.projection_for(&[0.0, 0.0]);
+        assert_eq!(h.response_projection(&proj, &[1.0, 1.0]), vec![2.0]);
+        assert!(!h.reads_conversation());
         // w([1, 3]) = 0.5 + (1-0)*1*2 + (3-1)*1*0 = 2.5
         assert_eq!(h.principle_vector(&[1.0, 3.0]), vec![2.5]);
         let p = Head::probability(&[2.0], &[1.0], &[2.5]);
@@ -426,7 +543,8 @@ mod tests {
         let h = Head::from_json(&v.to_string()).unwrap();
         // z = [(3-1)*1, (2-0)*0.5] = [2, 1]; hidden = [2, 2.5]; 2 tanh 2 - tanh 2.5
         let want = 2.0 * 2f32.tanh() - 2.5f32.tanh();
-        assert!((h.response_projection(&[3.0, 2.0])[0] - want).abs() < 1e-6);
+        let proj = h.projection_for(&[0.0, 0.0]);
+        assert!((h.response_projection(&proj, &[3.0, 2.0])[0] - want).abs() < 1e-6);
         v["reward"]["direction"] = serde_json::json!(1);
         let e = Head::from_json(&v.to_string()).unwrap_err().to_string();
         assert!(e.contains("reward.direction"), "{e}");
@@ -468,6 +586,39 @@ mod tests {
             serde_json::json!([{"name": "a", "label": "a"}, {"name": "b", "label": "b"}]);
         let e = Head::from_json(&v.to_string()).unwrap_err().to_string();
         assert!(e.contains("dimensions has 2 values; expected 1"), "{e}");
+    }
+
+    #[test]
+    fn conversation_terms_make_a_score_depend_on_the_request() {
+        let mut v: serde_json::Value = serde_json::from_str(&tiny()).unwrap();
+        // c~ = (c - [1, 0]) * [1, 2]; score += (x . [1, 0]) (c~ . [0, 1])
+        v["conversation"] = serde_json::json!({
+            "mean": [1.0, 0.0], "scale": [1.0, 2.0],
+            "terms": [{"dimension": 0, "a": [1.0, 0.0], "b": [0.0, 1.0]}]
+        });
+        let h = Head::from_json(&v.to_string()).unwrap();
+        assert!(h.reads_conversation());
+        let x = [1.0, 1.0];
+        // without the term: 2 (as above); c = [5, 1.5] → c~ . b = 3, x . a = 1
+        let p = h.projection_for(&[5.0, 1.5]);
+        assert_eq!(h.response_projection(&p, &x), vec![5.0]);
+        // another request, another score for the same reply: c = [5, -1] → -2
+        let p = h.projection_for(&[5.0, -1.0]);
+        assert_eq!(h.response_projection(&p, &x), vec![0.0]);
+        // still linear in x: the mean of two texts' scores is the score of their mean
+        let (y, m) = ([3.0, -1.0], [2.0, 0.0]);
+        let s = |x: &[f32]| h.response_projection(&p, x)[0];
+        assert!(((s(&x) + s(&y)) / 2.0 - s(&m)).abs() < 1e-6);
+        v["conversation"]["terms"][0]["dimension"] = serde_json::json!(1);
+        let e = Head::from_json(&v.to_string()).unwrap_err().to_string();
+        assert!(e.contains("conversation.terms.dimension"), "{e}");
+        v["conversation"]["terms"][0]["dimension"] = serde_json::json!(0);
+        v["conversation"]["scale"] = serde_json::json!([1.0]);
+        let e = Head::from_json(&v.to_string()).unwrap_err().to_string();
+        assert!(
+            e.contains("conversation.scale has 1 values; expected 2"),
+            "{e}"
+        );
     }
 
     #[test]

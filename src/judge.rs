@@ -214,9 +214,21 @@ pub struct Judge {
 struct Readings {
     context: Vec<u32>,
     cache: Option<KvCache>,
+    /// The conversation's state where the reply begins ([`Model::prefill_with_state`]).
+    context_state: PooledLayers,
     responses: HashMap<Vec<u32>, PooledLayers>,
     /// Read by the whole decoder ([`Model::full_graph_built`]) rather than the head's graph.
     by_whole_decoder: bool,
+}
+
+/// What the head reads of one conversation and its responses, every exported layer.
+#[derive(Clone, Debug)]
+pub struct Reading {
+    /// The conversation's state at its last token, where the assistant's reply begins:
+    /// what the request asks, for scores whose sense depends on it.
+    pub conversation: PooledLayers,
+    /// Each response's states pooled over its tokens.
+    pub responses: Vec<PooledLayers>,
 }
 
 /// Responses remembered for the current conversation (about 20 KB each).
@@ -596,10 +608,12 @@ impl Judge {
             head.features(&exported, pooled)
                 .expect("the head is loaded only when its layers are exported")
         };
-        let (pooled, mut tokens) = self.read_responses(input.transcript, input.responses)?;
-        let projections: Vec<Vec<f32>> = pooled
+        let (reading, mut tokens) = self.read_responses(input.transcript, input.responses)?;
+        let projection = head.projection_for(&features(&reading.conversation));
+        let projections: Vec<Vec<f32>> = reading
+            .responses
             .iter()
-            .map(|layers| head.response_projection(&features(layers)))
+            .map(|layers| head.response_projection(&projection, &features(layers)))
             .collect();
         let (vectors, principle_tokens) =
             self.principle_vectors(head, &features, input.principles)?;
@@ -675,16 +689,33 @@ impl Judge {
         Ok((vectors, tokens))
     }
 
-    /// Each response read as the assistant's turn after the conversation, pooled:
-    /// `[response][layer][hidden]` over the layers the graph exports. The
-    /// conversation is run once and the responses continue it side by side.
+    /// Each response read as the assistant's turn after the conversation, pooled
+    /// (`[response][layer][hidden]` over the layers the graph exports), and the
+    /// conversation's own state where the reply begins. The conversation is run once
+    /// and the responses continue it side by side.
     pub fn response_features(
         &self,
         transcript: &str,
         responses: &[String],
-    ) -> Result<Vec<PooledLayers>, JudgeError> {
+    ) -> Result<Reading, JudgeError> {
         let responses = collapsed(responses);
         Ok(self.read_responses(transcript, &responses)?.0)
+    }
+
+    /// Only the conversation's state of [`Judge::response_features`] (the responses
+    /// are encoded to refuse what would not fit, as a check does, but not run):
+    /// for adding that state to features exported before it was kept. Nothing is
+    /// remembered.
+    pub fn conversation_features(
+        &self,
+        transcript: &str,
+        responses: &[String],
+    ) -> Result<PooledLayers, JudgeError> {
+        let (context, _) = self.encode_reading(transcript, &collapsed(responses))?;
+        Ok(self
+            .model
+            .prefill_with_state(&self.model.empty_cache(), &context)?
+            .1)
     }
 
     /// Reads `responses` after the conversation ahead of a check, so that the check
@@ -719,7 +750,7 @@ impl Judge {
         &self,
         transcript: &str,
         responses: &[String],
-    ) -> Result<(Vec<PooledLayers>, usize), JudgeError> {
+    ) -> Result<(Reading, usize), JudgeError> {
         let (context, branches) = self.encode_reading(transcript, responses)?;
         let mut readings = self.lock_readings();
         match self.read_into(&mut readings, &context, &branches) {
@@ -785,7 +816,7 @@ impl Judge {
         readings: &mut Readings,
         context: &[u32],
         branches: &[Vec<u32>],
-    ) -> Result<(Vec<PooledLayers>, usize), JudgeError> {
+    ) -> Result<(Reading, usize), JudgeError> {
         let mut tokens = 0;
         let whole = self.model.full_graph_built();
         let cache = match &readings.cache {
@@ -802,11 +833,14 @@ impl Judge {
                     }
                     _ => self.model.empty_cache(),
                 };
-                let cache = self.model.prefill(&kept, &context[kept.len()..])?;
+                let (cache, context_state) = self
+                    .model
+                    .prefill_with_state(&kept, &context[kept.len()..])?;
                 tokens += context.len() - kept.len();
                 *readings = Readings {
                     context: context.to_vec(),
                     cache: Some(cache.clone()),
+                    context_state,
                     responses: HashMap::new(),
                     by_whole_decoder: whole,
                 };
@@ -828,11 +862,14 @@ impl Judge {
             }
             readings.responses.extend(missing.into_iter().zip(pooled));
         }
-        let pooled = branches
-            .iter()
-            .map(|b| readings.responses[b].clone())
-            .collect();
-        Ok((pooled, tokens))
+        let reading = Reading {
+            conversation: readings.context_state.clone(),
+            responses: branches
+                .iter()
+                .map(|b| readings.responses[b].clone())
+                .collect(),
+        };
+        Ok((reading, tokens))
     }
 
     /// Each principle's text read after [`prompt::PRINCIPLE_INTRO`], pooled like

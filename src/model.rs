@@ -544,14 +544,34 @@ impl Model {
     /// Runs `ids` after the tokens already in `cache`; returns the logits of the last
     /// of `ids` and the extended cache. `cache` itself is untouched, so it can be reused.
     pub fn forward(&self, cache: &KvCache, ids: &[u32]) -> Result<(Vec<f32>, KvCache), ModelError> {
-        let (mut logits, cache) = self.extend(Pass::Logits, cache, ids)?;
+        let (mut logits, cache) = self.extend(Pass::Logits, cache, ids, false)?;
         Ok((logits.swap_remove(0), cache))
     }
 
     /// Extends `cache` by `ids` for the trained head's passes ([`Model::pooled_hidden`]
     /// continues it); no logits. The cache may hold only the head's layers.
     pub fn prefill(&self, cache: &KvCache, ids: &[u32]) -> Result<KvCache, ModelError> {
-        Ok(self.extend(Pass::Head, cache, ids)?.1)
+        Ok(self.extend(Pass::Head, cache, ids, false)?.1)
+    }
+
+    /// [`Model::prefill`], and the residual stream of the last of `ids` at every
+    /// exported layer (`[layer][hidden]`): the conversation's state where the
+    /// assistant's reply begins, which the head's request-dependent scores read. The
+    /// last token is always among those run, however much of `cache` an edit kept.
+    pub fn prefill_with_state(
+        &self,
+        cache: &KvCache,
+        ids: &[u32],
+    ) -> Result<(KvCache, PooledLayers), ModelError> {
+        let (out, cache) = self.extend_run(Pass::Head, cache, ids, true)?;
+        let width = self.arch.hidden;
+        let last = ids.len() - 1;
+        let state = out
+            .hidden
+            .iter()
+            .map(|flat| flat[last * width..(last + 1) * width].to_vec())
+            .collect();
+        Ok((cache, state))
     }
 
     fn extend(
@@ -559,7 +579,19 @@ impl Model {
         pass: Pass,
         cache: &KvCache,
         ids: &[u32],
+        want_hidden: bool,
     ) -> Result<(Vec<Vec<f32>>, KvCache), ModelError> {
+        let (out, cache) = self.extend_run(pass, cache, ids, want_hidden)?;
+        Ok((out.logits, cache))
+    }
+
+    fn extend_run(
+        &self,
+        pass: Pass,
+        cache: &KvCache,
+        ids: &[u32],
+        want_hidden: bool,
+    ) -> Result<(RunOutput, KvCache), ModelError> {
         if ids.is_empty() {
             return Err(ModelError::Run("no tokens to run".into()));
         }
@@ -570,11 +602,20 @@ impl Model {
         for i in 0..ids.len() {
             bias[i * total + p + i + 1..(i + 1) * total].fill(MASKED);
         }
-        let out = self.pass(pass, cache, ids, &positions, bias, &[ids.len() - 1], false)?;
+        let mut out = self.pass(
+            pass,
+            cache,
+            ids,
+            &positions,
+            bias,
+            &[ids.len() - 1],
+            want_hidden,
+        )?;
+        let kv = std::mem::take(&mut out.kv);
         Ok((
-            out.logits,
+            out,
             KvCache {
-                tensors: out.kv,
+                tensors: kv,
                 len: total,
             },
         ))

@@ -399,3 +399,34 @@ fn zero_shot_scoring_stays_available() {
     let p = &r.verdicts[0].pairs[0];
     assert_ne!(p.p_first_shown_first, p.p_first_shown_second);
 }
+
+#[test]
+fn the_conversation_state_is_the_same_read_with_the_responses_or_alone() {
+    // the head's request-dependent scores read it; a check (with its cache) and the
+    // trainer's `features --conversation-only` must see the same vector
+    let judge = common::judge();
+    let (conv, responses) = common::fixture();
+    let read = judge.response_features(&conv, &responses).unwrap();
+    let alone = judge.conversation_features(&conv, &responses).unwrap();
+    assert_eq!(read.conversation.len(), judge.model().hidden_layers().len());
+    assert_eq!(read.responses.len(), responses.len());
+    for (a, b) in read.conversation.iter().zip(&alone) {
+        let gap = a
+            .iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0f32, f32::max);
+        assert!(gap < 1e-3, "{gap}");
+    }
+    // another request, another state
+    let other = judge
+        .conversation_features("Human: What's a simple way to make pancakes?", &responses)
+        .unwrap();
+    let last = alone.len() - 1;
+    let gap = alone[last]
+        .iter()
+        .zip(&other[last])
+        .map(|(x, y)| (x - y).abs())
+        .fold(0f32, f32::max);
+    assert!(gap > 0.1, "{gap}");
+}

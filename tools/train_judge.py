@@ -15,7 +15,8 @@ the scores by what the principle asks:
     w(p)      = [z~_p, 1] V
 
 x = a response's pooled state (mean over its tokens and a band of layers),
-c~ = the conversation's pooled state, standardized, z~_p = the principle's. The
+c~ = the conversation's state at its last token, where the reply begins (the same
+band, standardized), z~_p = the principle's pooled state, standardized. The
 bilinear term lets a score depend on the request: a refusal is the harmless
 reply to a request for a weapon and a needless one to a request for a recipe.
 Every score is linear in x, so a response's score is exactly the mean of its
@@ -138,11 +139,15 @@ def load_features(prefix):
     arr = np.fromfile(prefix + ".f32", dtype="<f4").reshape(shape)
     conv = None
     if os.path.exists(prefix + ".conv.f32"):
-        conv = np.fromfile(prefix + ".conv.f32", dtype="<f4").reshape(n, 2, len(meta["layers"]), meta["hidden"])
+        # written with the responses, or later by `features --conversation-only` (its rows
+        # in OUT.conv.json must be the same comparisons)
+        if os.path.exists(prefix + ".conv.json") and json.load(open(prefix + ".conv.json"))["rows"] != meta["rows"]:
+            raise SystemExit(f"{prefix}.conv.json: its rows differ from {prefix}.json's")
+        conv = np.fromfile(prefix + ".conv.f32", dtype="<f4").reshape(n, len(meta["layers"]), meta["hidden"])
     return meta, arr, conv
 
 
-def load_sharded(dirname, name, band, pooling):
+def load_sharded(dirname, name, band):
     """Rows in file order: (row numbers, [N, 2, D] responses, [N, D] conversation)."""
     parts = sorted(f[: -len(".json")] for f in os.listdir(dirname)
                    if f.startswith(name + ".") and f.endswith(".json") and f[len(name) + 1:-5].isdigit())
@@ -152,7 +157,7 @@ def load_sharded(dirname, name, band, pooling):
         use = [meta["layers"].index(l) for l in band]
         rows += meta["rows"]
         xs.append(arr[:, :, use].mean(2))
-        cs.append(conversation_features(conv, use, pooling, len(meta["rows"])))
+        cs.append(conversation_features(conv, use, len(meta["rows"])))
         skipped += len(meta["skipped"])
     order = np.argsort(rows, kind="stable")
     return np.array(rows)[order], np.concatenate(xs)[order], np.concatenate(cs)[order], skipped
@@ -247,12 +252,13 @@ def reward(mlp, x):
     return np.tanh(((x - mlp["mean"]) * mlp["scale"]) @ mlp["w1"] + mlp["b1"]) @ mlp["w2"]
 
 
-def conversation_features(conv, use, pooling, n):
-    """The conversation's pooled state, or one zero column where the features hold none
-    (a head whose scores read only the responses)."""
+def conversation_features(conv, use, n):
+    """The conversation's state where the reply begins (its last token), averaged over
+    the head's layers, or one zero column where the features hold none (a head whose
+    scores read only the responses)."""
     if conv is None:
         return np.zeros((n, 1), dtype=np.float32)
-    return conv[:, {"mean": 0, "tail": 1}[pooling]][:, use].mean(1)
+    return conv[:, use].mean(1)
 
 
 # ------------------------------------------------------------------ the data
@@ -285,7 +291,7 @@ def load_pairs(args):
     P = Pairs()
     rng = np.random.default_rng(SEED)
     # HH-RLHF: the dev file, random folds (the same assignment as the first heads)
-    rows, X, C, skipped = load_sharded(args.features, "hh", band, args.conversation_pooling)
+    rows, X, C, skipped = load_sharded(args.features, "hh", band)
     hh_lines = open(args.hh).read().splitlines()
     texts = [json.loads(hh_lines[r]) for r in rows]
     hh_fold = rng.permutation(len(rows)) % 5
@@ -294,7 +300,7 @@ def load_pairs(args):
           shorter, texts)
     print(f"HH pairs {len(rows)} (skipped {skipped})")
     # advanced-AI-risk questions, by behaviour file
-    rows, X, C, skipped = load_sharded(args.features, "airisk", band, args.conversation_pooling)
+    rows, X, C, skipped = load_sharded(args.features, "airisk", band)
     lines = open(os.path.join(args.features, "airisk.jsonl")).read().splitlines()
     texts = [json.loads(lines[r]) for r in rows]
     beh = [t["behaviour"] for t in texts]
@@ -302,7 +308,7 @@ def load_pairs(args):
     P.add(X, C, ["airisk"] * len(rows), ["ai-safety"] * len(rows), [f"airisk/{b}" for b in beh], beh, shorter, texts)
     print(f"AI-risk pairs {len(rows)} (skipped {skipped})")
     # the other dimensions
-    rows, X, C, skipped = load_sharded(args.features, "dims", band, args.conversation_pooling)
+    rows, X, C, skipped = load_sharded(args.features, "dims", band)
     lines = open(os.path.join(args.features, "dims.jsonl")).read().splitlines()
     texts = [json.loads(lines[r]) for r in rows]
     P.add(X, C, [t["source"] for t in texts], [t["dimension"] for t in texts], [t["group"] for t in texts],
@@ -580,7 +586,7 @@ def sanity(head, args, band, z, ids):
     meta, arr, conv = load_features(path)
     use = [meta["layers"].index(l) for l in band]
     X = arr[:, :, use].mean(2)
-    C = conversation_features(conv, use, args.conversation_pooling, len(X))
+    C = conversation_features(conv, use, len(X))
     cases = [json.loads(l) for l in open(args.sanity)]
     prob = sigmoid(head.logits(X, C, z))
     col = {i: k for k, i in enumerate(ids)}
@@ -602,10 +608,9 @@ def main():
     ap.add_argument("--hh", default="../shared/data/hh-rlhf-harmless-dev.jsonl")
     ap.add_argument("--sanity", default="tests/judge-sanity/cases.jsonl")
     ap.add_argument("--layers", default="16-24", help="the band of layers whose pooled states are averaged")
-    ap.add_argument("--conversation-pooling", choices=("mean", "tail"), default="mean")
     ap.add_argument("--conditioned", default="",
                     help="the dimensions whose score reads the conversation (comma-separated; the features "
-                         "need the conversation's pooled state, OUT.conv.f32); the shipped head reads none")
+                         "need the conversation's state, OUT.conv.f32)")
     ap.add_argument("--rank", type=int, default=2, help="rank of the conversation interaction")
     ap.add_argument("--l2", type=float, default=0.1, help="L2 of the new dimensions' scores")
     ap.add_argument("--l2-hh", type=float, default=0.3, help="L2 of the harm score")
@@ -690,14 +695,12 @@ def write_head(path, head, pmeta, P, band, z, ids, texts, metrics):
     hidden x dimensions; the AI-safety column may be a reward network), the gate V
     ((hidden + 1) x dimensions) and its link, and the default principles' weights."""
     r = lambda a, nd=7: [round(float(x), nd) for x in a]
-    if any(s is not None and s.a.shape[1] for s in head.scores):
-        raise SystemExit("a head whose scores read the conversation has no file format yet: use --conditioned ''")
     D = len(head.z_mean)
     U = np.stack([s.u if s is not None else np.zeros(D) for s in head.scores], 1)
     zt = head.weights(z)
     held = metrics.get("held_out", {})
     out = {
-        "format": "principle-checker-head/3",
+        "format": "principle-checker-head/4",
         "model": pmeta["model"],
         "layers": list(band),
         "hidden": pmeta["hidden"],
@@ -717,6 +720,10 @@ def write_head(path, head, pmeta, P, band, z, ids, texts, metrics):
                                  for k, v in held.items()}, "sanity": metrics.get("sanity"),
                     "too_close": metrics.get("too_close", 0.5), "calibration": metrics.get("calibration", {}).get("all")},
     }
+    terms = [{"dimension": k, "a": r(s.a[:, j]), "b": r(s.b[:, j])}
+             for k, s in enumerate(head.scores) if s is not None for j in range(s.a.shape[1])]
+    if terms:
+        out["conversation"] = {"mean": r(head.c_mean, 6), "scale": r(head.c_scale), "terms": terms}
     if head.mlp is not None:
         m = head.mlp
         out["reward"] = {"direction": DIMENSIONS.index("ai-safety"), "mean": r(m["mean"], 6), "scale": r(m["scale"]),

@@ -93,7 +93,9 @@ mod cli {
         /// Pooled hidden states for training a judge head (needs a model converted with
         /// --hidden-layers): each comparison's chosen and rejected response read after
         /// the conversation, or with no --pairs the constitution's principles. Writes
-        /// OUT.f32 (little-endian f32, [rows, texts, layers, hidden]) and OUT.json.
+        /// OUT.f32 (little-endian f32, [rows, texts, layers, hidden]) and OUT.json, and
+        /// with --pairs the conversation's state where the reply begins to OUT.conv.f32
+        /// ([rows, layers, hidden]).
         Features {
             /// HH-RLHF-style comparisons; without it, the principles are featurized.
             #[arg(long)]
@@ -109,6 +111,10 @@ mod cli {
             /// other than the mean.
             #[arg(long)]
             states: Option<String>,
+            /// Only OUT.conv.f32 (and its rows in OUT.conv.json), without running the
+            /// responses: adds the conversation's state to features written before.
+            #[arg(long, requires = "pairs", conflicts_with = "states")]
+            conversation_only: bool,
         },
         /// Time the standard check: the fixture conversation, its responses (response-*.txt,
         /// two in the standard fixture, six in tests/fixtures/six), all principles, both
@@ -374,7 +380,16 @@ mod cli {
                 out,
                 shard,
                 states,
-            } => features(&cli, &constitution, pairs, out, shard, states.as_deref()),
+                conversation_only,
+            } => features(
+                &cli,
+                &constitution,
+                pairs,
+                out,
+                shard,
+                states.as_deref(),
+                *conversation_only,
+            ),
             Command::Bench { fixture, runs } => bench(&cli, &constitution, fixture, *runs),
         }
     }
@@ -413,6 +428,7 @@ mod cli {
         out: &Path,
         shard: &str,
         states: Option<&str>,
+        conversation_only: bool,
     ) -> Res<()> {
         let (k, n) = shard
             .split_once('/')
@@ -452,6 +468,7 @@ mod cli {
         let mut state_data: Vec<f32> = Vec::new();
         let mut state_ids = Vec::new();
         let mut data: Vec<f32> = Vec::new();
+        let mut conv_data: Vec<f32> = Vec::new();
         let mut rows = Vec::new();
         let mut skipped = Vec::new();
         let push = |data: &mut Vec<f32>, texts: Vec<PooledLayers>| {
@@ -505,27 +522,32 @@ mod cli {
                                 continue;
                             }
                         };
+                    let transcript = conv.transcript();
+                    let texts = [chosen, rejected];
                     let read = match &band {
-                        None => judge.response_features(&conv.transcript(), &[chosen, rejected]),
-                        Some(band) => judge
-                            .response_states(
-                                &conv.transcript(),
-                                &[chosen.clone(), rejected.clone()],
-                            )
-                            .map(|read| {
-                                state_ids.push(serde_json::json!([read.context, read.responses]));
-                                for layers in &read.states {
-                                    state_data.extend(band_mean(layers, band));
-                                }
-                                read.states
-                                    .iter()
-                                    .map(|t| t.iter().map(|l| model::mean_rows(l, width)).collect())
-                                    .collect()
-                            }),
+                        _ if conversation_only => judge
+                            .conversation_features(&transcript, &texts)
+                            .map(|c| (c, Vec::new())),
+                        None => judge
+                            .response_features(&transcript, &texts)
+                            .map(|r| (r.conversation, r.responses)),
+                        Some(band) => judge.response_states(&transcript, &texts).and_then(|read| {
+                            state_ids.push(serde_json::json!([read.context, read.responses]));
+                            for layers in &read.states {
+                                state_data.extend(band_mean(layers, band));
+                            }
+                            let pooled = read
+                                .states
+                                .iter()
+                                .map(|t| t.iter().map(|l| model::mean_rows(l, width)).collect())
+                                .collect();
+                            Ok((judge.conversation_features(&transcript, &texts)?, pooled))
+                        }),
                     };
                     match read {
-                        Ok(f) => {
+                        Ok((c, f)) => {
                             push(&mut data, f);
+                            push(&mut conv_data, vec![c]);
                             rows.push(serde_json::json!(i));
                         }
                         Err(e @ principle_checker::judge::JudgeError::TooLong { .. }) => {
@@ -537,16 +559,27 @@ mod cli {
                 pb.finish_and_clear();
             }
         }
-        let bytes: Vec<u8> = data.iter().flat_map(|x| x.to_le_bytes()).collect();
         let with_ext = |ext: &str| {
             let mut p = out.as_os_str().to_owned();
             p.push(ext);
             PathBuf::from(p)
         };
-        std::fs::write(with_ext(".f32"), bytes).map_err(|e| e.to_string())?;
+        let write_f32 = |ext: &str, data: &[f32]| {
+            let bytes: Vec<u8> = data.iter().flat_map(|x| x.to_le_bytes()).collect();
+            std::fs::write(with_ext(ext), bytes).map_err(|e| e.to_string())
+        };
+        if pairs.is_some() {
+            write_f32(".conv.f32", &conv_data)?;
+        }
+        if conversation_only {
+            let meta = serde_json::json!({"rows": rows, "skipped": skipped});
+            std::fs::write(with_ext(".conv.json"), meta.to_string()).map_err(|e| e.to_string())?;
+            eprintln!("wrote the conversation state of {} rows", rows.len());
+            return Ok(());
+        }
+        write_f32(".f32", &data)?;
         if band.is_some() {
-            let bytes: Vec<u8> = state_data.iter().flat_map(|x| x.to_le_bytes()).collect();
-            std::fs::write(with_ext(".states.f32"), bytes).map_err(|e| e.to_string())?;
+            write_f32(".states.f32", &state_data)?;
         }
         let mut meta = serde_json::json!({
             "model": judge.name,
