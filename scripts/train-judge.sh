@@ -7,7 +7,8 @@
 # 2. comparisons: the advanced-AI-risk questions (tools/judge_data.py), the other
 #    dimensions from ../shared/data (tools/judge_dimensions.py, seeded; its manifest
 #    goes to judges/), and the obvious-case suite (tools/sanity_pairs.py)
-# 3. pooled hidden states of every response and principle (principle-checker
+# 3. pooled hidden states of every response and principle, and each conversation's
+#    state where the reply begins (principle-checker
 #    features, the same code path the product uses), two processes in parallel
 # 4. cross-validate and fit the head (tools/train_judge.py, numpy, seeded)
 # On the 2-core machine: ~45 min for step 3, a few minutes for step 4.
