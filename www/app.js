@@ -483,6 +483,7 @@ function startCheck() {
   show(bar);
   $("#run-text").textContent = `Checking ${S.run.total} principle${S.run.total === 1 ? "" : "s"}… the first verdicts take a few seconds.`;
   show($("#results"), false);
+  dockReasoning();
   for (const sel of ["#legend", "#overall", "#disagree", "#ranking", "#groups", "#matrix", "#verdicts tbody"]) fill($(sel));
   show($("#reasoning"), false);
   updateButtons();
@@ -557,7 +558,9 @@ function renderRun() {
         : r.state === "error"
           ? `Stopped by an error after ${result.verdicts.length} of ${r.total} principles.`
           : `${result.verdicts.length} of ${r.total} principles so far…`;
+  dockReasoning(); // the rows are rebuilt: the panel would go with its row
   renderResults({ result, principles: r.principles, groupNames: r.groupNames, n: r.responses.length, responses: r.responses, onReason: openReason, dimensions: S.dimensions });
+  placeReasoning();
 }
 
 /** The judge choice and the "about" figures, from the head the engine loaded. */
@@ -593,6 +596,38 @@ function showJudge(head) {
 
 // ---------------------------------------------------------------- reasoning
 
+// The panel opens in a row of its own under the principle it explains, so a reader
+// who clicks a row at the top of a 58-row table stays there; it goes back to its
+// place after the table when closed, and while the table's rows are rebuilt.
+let reasoningHome = null;
+
+function dockReasoning() {
+  const panel = $("#reasoning");
+  if (!reasoningHome) reasoningHome = { parent: panel.parentNode, next: panel.nextSibling };
+  const holder = panel.closest("tr.reasoning-row");
+  if (!holder) return;
+  reasoningHome.parent.insertBefore(panel, reasoningHome.next);
+  holder.remove();
+}
+
+function placeReasoning() {
+  const panel = $("#reasoning");
+  dockReasoning();
+  const row = panel.hidden || !panel.dataset.principle ? null : document.getElementById(`row-${cssId(panel.dataset.principle)}`);
+  if (!row) return;
+  const cell = h("td", { colspan: String(row.children.length) });
+  row.after(h("tr", { class: "reasoning-row" }, cell));
+  cell.append(panel);
+}
+
+function closeReason() {
+  const panel = $("#reasoning");
+  dockReasoning();
+  show(panel, false);
+  const row = panel.dataset.principle && document.getElementById(`row-${cssId(panel.dataset.principle)}`);
+  if (row) row.querySelector(".reason-btn").focus();
+}
+
 function openReason(principleId) {
   const r = S.run;
   const p = r.principles.get(principleId);
@@ -612,7 +647,8 @@ function openReason(principleId) {
     sel.value = String(val);
   }
   show(panel);
-  panel.scrollIntoView({ block: "start" });
+  placeReasoning();
+  panel.scrollIntoView({ block: "nearest" });
   runReason();
 }
 
@@ -858,7 +894,7 @@ function wire() {
   $("#check").addEventListener("click", startCheck);
   $("#cancel").addEventListener("click", cancel);
   $("#reasoning-run").addEventListener("click", runReason);
-  $("#reasoning-close").addEventListener("click", () => show($("#reasoning"), false));
+  $("#reasoning-close").addEventListener("click", closeReason);
   $("#export-json").addEventListener("click", () => S.run && download("principle-checker-results.json", "application/json", resultsJson(S.run)));
   $("#export-csv").addEventListener("click", () => S.run && download("principle-checker-results.csv", "text/csv", resultsCsv({ ...S.run, result: S.run.result || partialResult(S.run.verdicts, S.run.groupOrder, S.run.responses.length) }, S.run.principles)));
 }

@@ -272,6 +272,14 @@ test("reasoning streams token by token, then a clamped answer", { timeout: LONG 
   });
   const t0 = Date.now();
   await page.locator("#verdicts tbody tr .reason-btn").first().click();
+  // the panel opens under the row clicked, which stays in view (not at the page's end)
+  const placed = await page.evaluate(() => {
+    const panel = document.getElementById("reasoning");
+    const row = document.querySelector("#verdicts tbody tr.verdict");
+    const box = row.getBoundingClientRect();
+    return { under: row.nextElementSibling && row.nextElementSibling.contains(panel), inView: box.bottom > 0 && box.top < window.innerHeight, principle: row.dataset.principle };
+  });
+  assert.ok(placed.under && placed.inView, JSON.stringify(placed));
   await page.waitForSelector('#reasoning[data-state="done"]', { timeout: LONG });
   say(`reasoning (up to 64 tokens): ${secs(Date.now() - t0)}; ${await page.textContent("#reasoning-status")}`);
   const pieces = await page.evaluate(() => window.__pieces);
@@ -282,10 +290,18 @@ test("reasoning streams token by token, then a clamped answer", { timeout: LONG 
   // the first use of logits in this visit: the engine started with the head's layers
   const statuses = await page.evaluate(() => window.__statuses);
   assert.ok(statuses.some((t) => /Building the rest of the model to write the reasoning/.test(t)), JSON.stringify(statuses));
+  // closing returns the panel to its place and focus to the row's button
+  await page.click("#reasoning-close");
+  const closed = await page.evaluate(() => ({
+    focused: document.activeElement.classList.contains("reason-btn") && document.activeElement.closest("tr").dataset.principle,
+    inTable: !!document.getElementById("reasoning").closest("table"),
+    first: document.querySelector("#verdicts tbody tr").dataset.principle,
+    rows: document.querySelectorAll("#verdicts tbody tr").length,
+  }));
+  assert.deepEqual(closed, { focused: placed.principle, inTable: false, first: placed.principle, rows: 58 });
 });
 
 test("zero-shot verdicts stream in; cancel stops at once, keeps them, and the engine comes back", { timeout: LONG }, async () => {
-  await page.click("#reasoning-close");
   await selectEverything();
   // the zero-shot prompt takes a pass per few principles, so its verdicts stream
   await page.selectOption("#scoring", "zero-shot");
