@@ -246,6 +246,8 @@ pub struct ResponseStates {
     pub responses: Vec<Vec<u32>>,
     /// `[response][layer][tokens × hidden]`, layers in [`Model::hidden_layers`] order.
     pub states: Vec<Vec<Vec<f32>>>,
+    /// The conversation's state where the reply begins, as [`Reading::conversation`].
+    pub conversation: PooledLayers,
 }
 
 /// The responses as a check reads them: runs of a repeated sentence collapsed, so
@@ -801,12 +803,15 @@ impl Judge {
     ) -> Result<ResponseStates, JudgeError> {
         let responses = collapsed(responses);
         let (context, branches) = self.encode_reading(transcript, &responses)?;
-        let cache = self.model.prefill(&self.model.empty_cache(), &context)?;
+        let (cache, conversation) = self
+            .model
+            .prefill_with_state(&self.model.empty_cache(), &context)?;
         let states = self.model.branch_states(&cache, &[], &branches)?;
         Ok(ResponseStates {
             context,
             responses: branches,
             states,
+            conversation,
         })
     }
 

@@ -531,7 +531,7 @@ mod cli {
                         None => judge
                             .response_features(&transcript, &texts)
                             .map(|r| (r.conversation, r.responses)),
-                        Some(band) => judge.response_states(&transcript, &texts).and_then(|read| {
+                        Some(band) => judge.response_states(&transcript, &texts).map(|read| {
                             state_ids.push(serde_json::json!([read.context, read.responses]));
                             for layers in &read.states {
                                 state_data.extend(band_mean(layers, band));
@@ -541,7 +541,7 @@ mod cli {
                                 .iter()
                                 .map(|t| t.iter().map(|l| model::mean_rows(l, width)).collect())
                                 .collect();
-                            Ok((judge.conversation_features(&transcript, &texts)?, pooled))
+                            (read.conversation, pooled)
                         }),
                     };
                     match read {
