@@ -79,6 +79,9 @@ struct HeadFile {
     hidden: usize,
     rank: usize,
     response_scale: Vec<f32>,
+    /// The average training reply (evidence's baseline); zero when absent.
+    #[serde(default)]
+    response_mean: Vec<f32>,
     principle_mean: Vec<f32>,
     principle_scale: Vec<f32>,
     u: Vec<Vec<f32>>,
@@ -221,6 +224,26 @@ impl Reward {
         }
         h.iter().zip(&self.w2).map(|(hj, wj)| hj.tanh() * wj).sum()
     }
+
+    /// The hidden units' pre-activations at `x`, in f64.
+    fn pre_activations(&self, x: &[f64]) -> Vec<f64> {
+        let mut h: Vec<f64> = self.b1.iter().map(|&b| b as f64).collect();
+        self.add_linear(&mut h, x, true);
+        h
+    }
+
+    /// Adds `((x - mean·[centred]) * scale) W1` to `h`: with `centred` false, the
+    /// change of the pre-activations that a step `x` causes.
+    fn add_linear(&self, h: &mut [f64], x: &[f64], centred: bool) {
+        let units = self.b1.len();
+        for (d, &xd) in x.iter().enumerate() {
+            let m = if centred { self.mean[d] as f64 } else { 0.0 };
+            let z = (xd - m) * self.scale[d] as f64;
+            for (hj, wj) in h.iter_mut().zip(&self.w1[d * units..(d + 1) * units]) {
+                *hj += z * *wj as f64;
+            }
+        }
+    }
 }
 
 /// The head's linear scores for one conversation ([`Head::projection_for`]):
@@ -246,6 +269,16 @@ impl Projection {
     }
 }
 
+/// One response's scores split among parts of its text ([`Head::attribute`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attribution {
+    /// `[part][dimension]`.
+    pub parts: Vec<Vec<f64>>,
+    /// `[dimension]`: what no part carries (the baseline's score and the tokens
+    /// outside every part).
+    pub rest: Vec<f64>,
+}
+
 /// A loaded head. `u` is `hidden × rank`, `v` is `(hidden + 1) × rank`, row-major.
 #[derive(Clone, Debug)]
 pub struct Head {
@@ -256,6 +289,7 @@ pub struct Head {
     pub hidden: usize,
     pub rank: usize,
     response_scale: Vec<f32>,
+    response_mean: Vec<f32>,
     principle_mean: Vec<f32>,
     principle_scale: Vec<f32>,
     u: Vec<f32>,
@@ -330,6 +364,12 @@ impl Head {
         }
         let (h, k) = (f.hidden, f.rank);
         check_len("response_scale", &f.response_scale, h)?;
+        let response_mean = if f.response_mean.is_empty() {
+            vec![0.0; h]
+        } else {
+            check_len("response_mean", &f.response_mean, h)?;
+            f.response_mean
+        };
         check_len("principle_mean", &f.principle_mean, h)?;
         check_len("principle_scale", &f.principle_scale, h)?;
         for v in f.principle_vectors.values() {
@@ -370,6 +410,7 @@ impl Head {
             hidden: h,
             rank: k,
             response_scale: f.response_scale,
+            response_mean,
             principle_mean: f.principle_mean,
             principle_scale: f.principle_scale,
             known: f.principle_vectors,
@@ -490,6 +531,91 @@ impl Head {
         a
     }
 
+    /// How one response's scores divide among parts of its text.
+    ///
+    /// `parts[s]` is part `s`'s tokens' features summed and divided by the response's
+    /// token count, so the parts and the turn's opening tokens add up to `pooled`;
+    /// `shares[s]` is the part's fraction of the tokens. Each part is measured from
+    /// the baseline (the average training reply, `response_mean`) taken at its share,
+    /// so a part like an average reply scores zero. A linear score splits exactly; the
+    /// reward network's score is split by integrated gradients from the baseline along
+    /// the straight line to `pooled`, which for `w2 · tanh(a(x))` with `a` linear is,
+    /// per hidden unit, that unit's change divided in proportion to each part's
+    /// change of its pre-activation: exact, with no steps to integrate. In both,
+    /// parts plus `rest` equal [`Head::response_projection`] (to rounding).
+    pub fn attribute(
+        &self,
+        projection: &Projection,
+        pooled: &[f32],
+        parts: &[Vec<f32>],
+        shares: &[f32],
+    ) -> Attribution {
+        let (h, k) = (self.hidden, self.rank);
+        let m = &self.response_mean;
+        // each part's step from its share of the baseline
+        let steps: Vec<Vec<f64>> = parts
+            .iter()
+            .zip(shares)
+            .map(|(p, &w)| {
+                p.iter()
+                    .zip(m)
+                    .map(|(&x, &b)| x as f64 - w as f64 * b as f64)
+                    .collect()
+            })
+            .collect();
+        let mut scores: Vec<Vec<f64>> = steps
+            .iter()
+            .map(|c| {
+                let mut a = vec![0f64; k];
+                for (d, &cd) in c.iter().enumerate() {
+                    for (aj, uj) in a.iter_mut().zip(&projection.u[d * k..(d + 1) * k]) {
+                        *aj += cd * *uj as f64;
+                    }
+                }
+                a
+            })
+            .collect();
+        let total: Vec<f64> = self
+            .response_projection(projection, pooled)
+            .iter()
+            .map(|&v| v as f64)
+            .collect();
+        if let Some(r) = &self.reward {
+            let x: Vec<f64> = pooled.iter().map(|&v| v as f64).collect();
+            let base: Vec<f64> = m.iter().map(|&v| v as f64).collect();
+            let at_x = r.pre_activations(&x);
+            let at_base = r.pre_activations(&base);
+            // per unit: the change of its output per unit change of its input
+            let slope: Vec<f64> = at_x
+                .iter()
+                .zip(&at_base)
+                .zip(&r.w2)
+                .map(|((&a, &a0), &w2)| {
+                    let da = a - a0;
+                    let w2 = w2 as f64;
+                    if da.abs() > 1e-9 {
+                        w2 * (a.tanh() - a0.tanh()) / da
+                    } else {
+                        w2 * (1.0 - a.tanh().powi(2))
+                    }
+                })
+                .collect();
+            for (c, score) in steps.iter().zip(scores.iter_mut()) {
+                let mut da = vec![0f64; r.b1.len()];
+                r.add_linear(&mut da, c, false);
+                score[r.direction] = da.iter().zip(&slope).map(|(d, g)| d * g).sum();
+            }
+        }
+        debug_assert!(h == pooled.len());
+        let rest = (0..k)
+            .map(|j| total[j] - scores.iter().map(|s| s[j]).sum::<f64>())
+            .collect();
+        Attribution {
+            parts: scores,
+            rest,
+        }
+    }
+
     /// P(response with projection `i` is better than `j` under the principle `w`).
     pub fn probability(i: &[f32], j: &[f32], w: &[f32]) -> f64 {
         let logit: f64 = Head::contributions(i, j, w).iter().sum();
@@ -552,6 +678,143 @@ mod tests {
         v["reward"]["w2"] = serde_json::json!([1.0]);
         let e = Head::from_json(&v.to_string()).unwrap_err().to_string();
         assert!(e.contains("reward.w2 has 1 values; expected 2"), "{e}");
+    }
+
+    /// A small deterministic generator for the property tests (xorshift).
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> f32 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
+        }
+        fn vec(&mut self, n: usize, scale: f32) -> Vec<f32> {
+            (0..n).map(|_| self.next() * scale).collect()
+        }
+    }
+
+    /// A random head: `hidden` 5, three scores, the second a reward network.
+    fn random_head(rng: &mut Rng) -> Head {
+        let (h, k, units) = (5, 3, 4);
+        let rows = |rng: &mut Rng, n: usize, w: usize| -> Vec<Vec<f32>> {
+            (0..n).map(|_| rng.vec(w, 1.0)).collect()
+        };
+        let scale: Vec<f32> = rng.vec(h, 0.5).iter().map(|x| 1.0 + x).collect();
+        let json = serde_json::json!({
+            "format": HEAD_FORMAT, "model": "m", "layers": [0], "hidden": h, "rank": k,
+            "response_scale": scale, "response_mean": rng.vec(h, 2.0),
+            "principle_mean": vec![0.0; h], "principle_scale": vec![1.0; h],
+            "u": rows(rng, h, k), "v": rows(rng, h + 1, k),
+            "reward": {"direction": 1, "mean": rng.vec(h, 1.0), "scale": vec![0.7; h],
+                       "w1": rows(rng, h, units), "b1": rng.vec(units, 1.0), "w2": rng.vec(units, 2.0)},
+            "conversation": {"mean": vec![0.0; h], "scale": vec![1.0; h],
+                             "terms": [{"dimension": 2, "a": rng.vec(h, 1.0), "b": rng.vec(h, 1.0)}]}
+        });
+        Head::from_json(&json.to_string()).unwrap()
+    }
+
+    /// Random token features split into an opening and parts: (pooled, parts, shares,
+    /// the opening's own step).
+    fn random_response(
+        rng: &mut Rng,
+        opening: usize,
+        lens: &[usize],
+    ) -> (Vec<f32>, Vec<Vec<f32>>, Vec<f32>) {
+        let n = opening + lens.iter().sum::<usize>();
+        let tokens: Vec<Vec<f32>> = (0..n).map(|_| rng.vec(5, 3.0)).collect();
+        let sum = |rows: &[Vec<f32>]| -> Vec<f32> {
+            (0..5)
+                .map(|d| rows.iter().map(|r| r[d]).sum::<f32>() / n as f32)
+                .collect()
+        };
+        let pooled = sum(&tokens);
+        let mut parts = Vec::new();
+        let mut at = opening;
+        for &l in lens {
+            parts.push(sum(&tokens[at..at + l]));
+            at += l;
+        }
+        let shares = lens.iter().map(|&l| l as f32 / n as f32).collect();
+        (pooled, parts, shares)
+    }
+
+    #[test]
+    fn parts_and_rest_add_up_to_every_score_of_random_heads() {
+        let mut rng = Rng(0x9e3779b97f4a7c15);
+        for case in 0..200 {
+            let head = random_head(&mut rng);
+            let proj = head.projection_for(&rng.vec(5, 1.0));
+            let lens: Vec<usize> = (0..1 + case % 6).map(|i| 1 + (i * 7 + case) % 5).collect();
+            let (pooled, parts, shares) = random_response(&mut rng, 1 + case % 3, &lens);
+            let a = head.attribute(&proj, &pooled, &parts, &shares);
+            let want = head.response_projection(&proj, &pooled);
+            for (k, w) in want.iter().enumerate() {
+                let got = a.parts.iter().map(|p| p[k]).sum::<f64>() + a.rest[k];
+                assert!(
+                    (got - *w as f64).abs() < 1e-5,
+                    "case {case} score {k}: {got} vs {w}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn with_every_token_in_a_part_the_rest_is_the_baselines_score() {
+        // the rest is not a remainder that hides error: when parts cover every token
+        // it is exactly the score of the average training reply
+        let mut rng = Rng(7);
+        for _ in 0..50 {
+            let head = random_head(&mut rng);
+            let proj = head.projection_for(&rng.vec(5, 1.0));
+            let (pooled, parts, shares) = random_response(&mut rng, 0, &[3, 1, 4]);
+            let a = head.attribute(&proj, &pooled, &parts, &shares);
+            let base = head.response_projection(&proj, &head.response_mean);
+            for (r, b) in a.rest.iter().zip(&base) {
+                assert!((r - *b as f64).abs() < 1e-4, "{r} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_reward_networks_split_is_integrated_gradients() {
+        // against a numerical integral of the gradient along the straight line
+        let mut rng = Rng(42);
+        let head = random_head(&mut rng);
+        let proj = head.projection_for(&[0.0; 5]);
+        let (pooled, parts, shares) = random_response(&mut rng, 2, &[2, 3]);
+        let a = head.attribute(&proj, &pooled, &parts, &shares);
+        let r = head.reward.as_ref().unwrap();
+        let m: Vec<f64> = head.response_mean.iter().map(|&v| v as f64).collect();
+        let x: Vec<f64> = pooled.iter().map(|&v| v as f64).collect();
+        let steps = 20_000;
+        for (s, part) in parts.iter().enumerate() {
+            let step: Vec<f64> = part
+                .iter()
+                .zip(&m)
+                .map(|(p, b)| *p as f64 - shares[s] as f64 * b)
+                .collect();
+            let mut da = vec![0f64; r.b1.len()];
+            r.add_linear(&mut da, &step, false);
+            let mut ig = 0.0;
+            for i in 0..steps {
+                let t = (i as f64 + 0.5) / steps as f64;
+                let point: Vec<f64> = m.iter().zip(&x).map(|(b, x)| b + t * (x - b)).collect();
+                let pre = r.pre_activations(&point);
+                ig += pre
+                    .iter()
+                    .zip(&r.w2)
+                    .zip(&da)
+                    .map(|((a, w), d)| *w as f64 * (1.0 - a.tanh().powi(2)) * d)
+                    .sum::<f64>()
+                    / steps as f64;
+            }
+            assert!(
+                (a.parts[s][1] - ig).abs() < 1e-6,
+                "part {s}: {} vs {ig}",
+                a.parts[s][1]
+            );
+        }
     }
 
     #[test]

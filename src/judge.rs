@@ -11,12 +11,13 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::constitution::Principle;
+use crate::evidence::{self, ResponseEvidence};
 use crate::head::{Dimension, Head};
 use crate::model::{KvCache, Model, ModelError, ModelFiles, PooledLayers};
 use crate::prompt::{self, Defence, Layout, Options, Template, OPTION_LETTERS};
 use crate::repeats;
 use crate::tokenizer::{TextTokenizer, TokenizerError};
-use crate::verdict::{self, PairJudgement, PrincipleVerdict, Summary};
+use crate::verdict::{self, lead, PairJudgement, PrincipleVerdict, Summary};
 
 /// The longest prompt (prefix + suffix) the judge accepts. Below the model's own
 /// context, because attention cost and cache memory grow with it and a browser tab
@@ -113,6 +114,10 @@ pub struct CheckResult {
     /// `by_dimension` stands for.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dimensions: Vec<Dimension>,
+    /// With the trained head: each response's parts (as read) and their shares of
+    /// every dimension's score; a pair's `evidence` weighs them by the principle.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<ResponseEvidence>,
 }
 
 impl CheckResult {
@@ -150,6 +155,7 @@ impl CheckResult {
             tokens_processed: tokens,
             repeats_ignored: vec![0; responses],
             dimensions: Vec::new(),
+            evidence: Vec::new(),
         }
     }
 }
@@ -216,9 +222,21 @@ struct Readings {
     cache: Option<KvCache>,
     /// The conversation's state where the reply begins ([`Model::prefill_with_state`]).
     context_state: PooledLayers,
-    responses: HashMap<Vec<u32>, PooledLayers>,
+    responses: HashMap<Vec<u32>, Remembered>,
     /// Read by the whole decoder ([`Model::full_graph_built`]) rather than the head's graph.
     by_whole_decoder: bool,
+}
+
+/// One response's reading as [`Readings`] keeps it.
+#[derive(Clone)]
+struct Remembered {
+    pooled: PooledLayers,
+    /// The part of each token it was split by (text with the same tokens splits the
+    /// same way, except where the tokenizer drops characters: then it is read again).
+    token_parts: Vec<Option<usize>>,
+    /// Each part's share of the pooled state, as the head's features (empty without
+    /// a head).
+    parts: Vec<Vec<f32>>,
 }
 
 /// What the head reads of one conversation and its responses, every exported layer.
@@ -229,6 +247,36 @@ pub struct Reading {
     pub conversation: PooledLayers,
     /// Each response's states pooled over its tokens.
     pub responses: Vec<PooledLayers>,
+    /// Each response's parts (sentences, clauses), for evidence.
+    pub parts: Vec<ResponseParts>,
+}
+
+/// A response split into the parts evidence names ([`crate::evidence::parts`]).
+#[derive(Clone, Debug, Default)]
+pub struct ResponseParts {
+    /// The parts' texts, concatenating to the response as read.
+    pub texts: Vec<String>,
+    /// Each part's tokens' features summed and divided by the response's token
+    /// count (the head's features; empty when no head is loaded).
+    pub features: Vec<Vec<f32>>,
+    /// Each part's fraction of the response's tokens.
+    pub shares: Vec<f32>,
+}
+
+/// A response encoded as the assistant's turn: its tokens, and its parts.
+struct Branch {
+    ids: Vec<u32>,
+    token_parts: Vec<Option<usize>>,
+    parts: Vec<String>,
+}
+
+impl Branch {
+    fn shares(&self) -> Vec<f32> {
+        let n = self.ids.len() as f32;
+        (0..self.parts.len())
+            .map(|p| self.token_parts.iter().filter(|t| **t == Some(p)).count() as f32 / n)
+            .collect()
+    }
 }
 
 /// Responses remembered for the current conversation (about 20 KB each).
@@ -577,6 +625,7 @@ impl Judge {
                         p_first_shown_first: shown_first((a, b)),
                         p_first_shown_second: 1.0 - shown_first((b, a)),
                         by_dimension: Vec::new(),
+                        evidence: None,
                     })
                     .collect();
                 let principle = &input.principles[*k];
@@ -612,15 +661,33 @@ impl Judge {
         };
         let (reading, mut tokens) = self.read_responses(input.transcript, input.responses)?;
         let projection = head.projection_for(&features(&reading.conversation));
-        let projections: Vec<Vec<f32>> = reading
-            .responses
+        let pooled: Vec<Vec<f32>> = reading.responses.iter().map(|l| features(l)).collect();
+        let projections: Vec<Vec<f32>> = pooled
             .iter()
-            .map(|layers| head.response_projection(&projection, &features(layers)))
+            .map(|x| head.response_projection(&projection, x))
+            .collect();
+        let evidence: Vec<ResponseEvidence> = pooled
+            .iter()
+            .zip(&reading.parts)
+            .map(|(x, parts)| {
+                let a = head.attribute(&projection, x, &parts.features, &parts.shares);
+                ResponseEvidence {
+                    parts: parts.texts.clone(),
+                    score: head
+                        .response_projection(&projection, x)
+                        .iter()
+                        .map(|&v| v as f64)
+                        .collect(),
+                    scores: a.parts,
+                    rest: a.rest,
+                }
+            })
             .collect();
         let (vectors, principle_tokens) =
             self.principle_vectors(head, &features, input.principles)?;
         tokens += principle_tokens;
         let total = input.principles.len();
+        let labels: Vec<String> = head.dimensions.iter().map(|d| d.label.clone()).collect();
         let mut verdicts = Vec::with_capacity(total);
         for (k, (principle, w)) in input.principles.iter().zip(&vectors).enumerate() {
             let pairs = ordered_pairs(n)
@@ -635,18 +702,22 @@ impl Judge {
                         p_first_shown_first: p,
                         p_first_shown_second: p,
                         by_dimension: Head::contributions(&projections[a], &projections[b], w),
+                        evidence: Some(evidence::pair_evidence(&evidence[a], &evidence[b], w)),
                     }
                 })
                 .collect();
             let mut v = PrincipleVerdict::new(&principle.id, &principle.group, n, pairs);
             v.weights = w.iter().map(|&x| x as f64).collect();
-            v.too_close = v.preference[v.chosen] < head.too_close;
+            v.too_close = lead(&v.preference, v.chosen) < head.too_close;
+            v.because = explain(&v, &evidence, w, &labels);
+            v.reads = Some(evidence::reads(w, &labels));
             report(&mut verdicts, v, (k + 1, total), on_verdict)?;
         }
         let mut result = CheckResult::new(Scoring::TrainedHead, self.layout, n, verdicts, tokens);
         result.dimensions = head.dimensions.clone();
+        result.evidence = evidence;
         for s in result.groups.iter_mut().chain(result.overall.iter_mut()) {
-            s.too_close = s.preference[s.chosen] < head.too_close;
+            s.too_close = lead(&s.preference, s.chosen) < head.too_close;
         }
         Ok(result)
     }
@@ -689,6 +760,41 @@ impl Judge {
             })
             .collect();
         Ok((vectors, tokens))
+    }
+
+    /// What the trained head takes each principle text to mean ([`evidence::reads`])
+    /// and its weights over the head's dimensions, before any check: what an editor
+    /// shows while a principle is written. The vectors are remembered as a check
+    /// remembers them, so a check under the same text reads it no second time.
+    pub fn principle_reads(&self, texts: &[&str]) -> Result<Vec<PrincipleReads>, JudgeError> {
+        let head = self
+            .head
+            .as_ref()
+            .ok_or_else(|| JudgeError::NoHead(self.name.clone()))?;
+        let exported = self.model.hidden_layers();
+        let features = |pooled: &[Vec<f32>]| {
+            head.features(&exported, pooled)
+                .expect("the head is loaded only when its layers are exported")
+        };
+        let principles: Vec<Principle> = texts
+            .iter()
+            .map(|t| Principle {
+                id: String::new(),
+                group: String::new(),
+                text: t.to_string(),
+                articles: None,
+                note: None,
+            })
+            .collect();
+        let (vectors, _) = self.principle_vectors(head, &features, &principles)?;
+        let labels: Vec<String> = head.dimensions.iter().map(|d| d.label.clone()).collect();
+        Ok(vectors
+            .into_iter()
+            .map(|w| PrincipleReads {
+                reads: evidence::reads(&w, &labels),
+                weights: w.iter().map(|&x| x as f64).collect(),
+            })
+            .collect())
     }
 
     /// Each response read as the assistant's turn after the conversation, pooled
@@ -772,13 +878,25 @@ impl Judge {
         &self,
         transcript: &str,
         responses: &[String],
-    ) -> Result<(Vec<u32>, Vec<Vec<u32>>), JudgeError> {
+    ) -> Result<(Vec<u32>, Vec<Branch>), JudgeError> {
         let context = self.tokenizer.encode(&prompt::context(transcript))?;
         let branches = responses
             .iter()
-            .map(|r| self.tokenizer.encode(&prompt::response_turn(r)))
-            .collect::<Result<Vec<_>, _>>()?;
-        let longest = branches.iter().map(Vec::len).max().unwrap_or(0);
+            .map(|r| {
+                let turn = prompt::response_turn(r);
+                // the turn ends with the response as read
+                let text = r.trim();
+                let start = turn.len() - text.len();
+                let ranges = evidence::parts(text);
+                let (ids, offsets) = self.tokenizer.encode_with_offsets(&turn)?;
+                Ok(Branch {
+                    ids,
+                    token_parts: evidence::token_parts(&offsets, start, &ranges),
+                    parts: ranges.into_iter().map(|p| text[p].to_string()).collect(),
+                })
+            })
+            .collect::<Result<Vec<_>, JudgeError>>()?;
+        let longest = branches.iter().map(|b| b.ids.len()).max().unwrap_or(0);
         if context.len() + longest > self.max_prompt_tokens {
             let total = context.len() + longest;
             return Err(JudgeError::TooLong {
@@ -806,6 +924,7 @@ impl Judge {
         let (cache, conversation) = self
             .model
             .prefill_with_state(&self.model.empty_cache(), &context)?;
+        let branches: Vec<Vec<u32>> = branches.into_iter().map(|b| b.ids).collect();
         let states = self.model.branch_states(&cache, &[], &branches)?;
         Ok(ResponseStates {
             context,
@@ -820,7 +939,7 @@ impl Judge {
         &self,
         readings: &mut Readings,
         context: &[u32],
-        branches: &[Vec<u32>],
+        branches: &[Branch],
     ) -> Result<(Reading, usize), JudgeError> {
         let mut tokens = 0;
         let whole = self.model.full_graph_built();
@@ -852,26 +971,64 @@ impl Judge {
                 cache
             }
         };
-        let mut missing: Vec<Vec<u32>> = branches
+        let mut missing: Vec<&Branch> = branches
             .iter()
-            .filter(|b| !readings.responses.contains_key(*b))
-            .cloned()
+            .filter(|b| {
+                readings
+                    .responses
+                    .get(&b.ids)
+                    .is_none_or(|r| r.token_parts != b.token_parts)
+            })
             .collect();
-        missing.sort_unstable();
-        missing.dedup();
+        missing.sort_unstable_by(|a, b| a.ids.cmp(&b.ids));
+        missing.dedup_by(|a, b| a.ids == b.ids);
         if !missing.is_empty() {
-            let pooled = self.model.pooled_hidden(&cache, &[], &missing)?;
-            tokens += missing.iter().map(Vec::len).sum::<usize>();
+            let ids: Vec<Vec<u32>> = missing.iter().map(|b| b.ids.clone()).collect();
+            let token_parts: Vec<Vec<Option<usize>>> =
+                missing.iter().map(|b| b.token_parts.clone()).collect();
+            let counts: Vec<usize> = missing.iter().map(|b| b.parts.len()).collect();
+            let read = self
+                .model
+                .pooled_parts(&cache, &[], &ids, &token_parts, &counts)?;
+            tokens += ids.iter().map(Vec::len).sum::<usize>();
             if readings.responses.len() + missing.len() > MAX_REMEMBERED_RESPONSES {
-                readings.responses.retain(|ids, _| branches.contains(ids));
+                readings
+                    .responses
+                    .retain(|ids, _| branches.iter().any(|b| &b.ids == ids));
             }
-            readings.responses.extend(missing.into_iter().zip(pooled));
+            let exported = self.model.hidden_layers();
+            for ((ids, token_parts), (pooled, parts)) in ids.into_iter().zip(token_parts).zip(read)
+            {
+                let parts = match &self.head {
+                    Some(head) if head.readable_from(&exported) => parts
+                        .iter()
+                        .filter_map(|p| head.features(&exported, p))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                readings.responses.insert(
+                    ids,
+                    Remembered {
+                        pooled,
+                        token_parts,
+                        parts,
+                    },
+                );
+            }
         }
         let reading = Reading {
             conversation: readings.context_state.clone(),
             responses: branches
                 .iter()
-                .map(|b| readings.responses[b].clone())
+                .map(|b| readings.responses[&b.ids].pooled.clone())
+                .collect(),
+            parts: branches
+                .iter()
+                .map(|b| ResponseParts {
+                    texts: b.parts.clone(),
+                    features: readings.responses[&b.ids].parts.clone(),
+                    shares: b.shares(),
+                })
                 .collect(),
         };
         Ok((reading, tokens))
@@ -1021,6 +1178,38 @@ impl Judge {
             text,
         })
     }
+}
+
+/// [`evidence::summary`] of a verdict: its chosen response against the runner-up.
+fn explain(
+    v: &PrincipleVerdict,
+    evidence: &[ResponseEvidence],
+    w: &[f32],
+    labels: &[String],
+) -> Option<String> {
+    let other = v.runner_up()?;
+    let pair = v
+        .pairs
+        .iter()
+        .find(|p| (p.first, p.second) == (v.chosen.min(other), v.chosen.max(other)))?;
+    let reasons = evidence::reasons(
+        pair.evidence.as_ref()?,
+        (pair.first, pair.second),
+        (&evidence[pair.first], &evidence[pair.second]),
+        w,
+        v.chosen,
+    );
+    let texts: Vec<Vec<String>> = evidence.iter().map(|e| e.parts.clone()).collect();
+    Some(evidence::summary(&reasons, v.chosen, &texts, labels))
+}
+
+/// What one principle text is judged on ([`Judge::principle_reads`]).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct PrincipleReads {
+    /// In words: each dimension's share of the principle's weight.
+    pub reads: String,
+    /// The weight of each of the head's dimensions.
+    pub weights: Vec<f64>,
 }
 
 /// Records one principle's verdict and streams it; `Err(Cancelled)` when the consumer

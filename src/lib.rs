@@ -7,6 +7,7 @@
 
 pub mod constitution;
 pub mod conversation;
+pub mod evidence;
 pub mod head;
 pub mod judge;
 pub mod kernels;

@@ -650,7 +650,47 @@ impl Model {
         branches: &[Vec<u32>],
     ) -> Result<Vec<PooledLayers>, ModelError> {
         let width = self.arch.hidden;
-        self.per_branch(cache, shared, branches, |rows| mean_rows(rows, width))
+        self.per_branch(cache, shared, branches, |_, rows| mean_rows(rows, width))
+    }
+
+    /// [`Model::pooled_hidden`] and, for each branch, its tokens' states summed by
+    /// part and divided by the branch's token count, so that the parts (with the
+    /// tokens in no part) add up to the mean: `token_parts[b][t]` names token `t`'s
+    /// part of branch `b` (of `parts[b]`). Returns `[branch](mean, [part])`, each
+    /// `[layer][hidden]`. What evidence splits a verdict by ([`crate::evidence`]);
+    /// the same pass, nothing run twice.
+    pub fn pooled_parts(
+        &self,
+        cache: &KvCache,
+        shared: &[u32],
+        branches: &[Vec<u32>],
+        token_parts: &[Vec<Option<usize>>],
+        parts: &[usize],
+    ) -> Result<Vec<(PooledLayers, Vec<PooledLayers>)>, ModelError> {
+        let width = self.arch.hidden;
+        let by_layer = self.per_branch(cache, shared, branches, |b, rows| {
+            let n = (rows.len() / width) as f32;
+            let mut sums = vec![vec![0f32; width]; parts[b]];
+            for (row, part) in rows.chunks_exact(width).zip(&token_parts[b]) {
+                if let Some(p) = part {
+                    sums[*p].iter_mut().zip(row).for_each(|(s, x)| *s += x);
+                }
+            }
+            sums.iter_mut()
+                .for_each(|s| s.iter_mut().for_each(|x| *x /= n));
+            (mean_rows(rows, width), sums)
+        })?;
+        Ok(by_layer
+            .into_iter()
+            .zip(parts)
+            .map(|(layers, &n)| {
+                let mean = layers.iter().map(|(m, _)| m.clone()).collect();
+                let parts = (0..n)
+                    .map(|p| layers.iter().map(|(_, s)| s[p].clone()).collect())
+                    .collect();
+                (mean, parts)
+            })
+            .collect())
     }
 
     /// Like [`Model::pooled_hidden`], but every token's residual stream instead of
@@ -662,25 +702,27 @@ impl Model {
         shared: &[u32],
         branches: &[Vec<u32>],
     ) -> Result<Vec<Vec<Vec<f32>>>, ModelError> {
-        self.per_branch(cache, shared, branches, <[f32]>::to_vec)
+        self.per_branch(cache, shared, branches, |_, rows| rows.to_vec())
     }
 
     /// One head pass; `read` turns each branch's rows of each exported layer
-    /// (`[tokens × hidden]`) into what the caller keeps: `[branch][layer]`.
+    /// (`[tokens × hidden]`, with the branch's index) into what the caller keeps:
+    /// `[branch][layer]`.
     fn per_branch<T>(
         &self,
         cache: &KvCache,
         shared: &[u32],
         branches: &[Vec<u32>],
-        read: impl Fn(&[f32]) -> T,
+        read: impl Fn(usize, &[f32]) -> T,
     ) -> Result<Vec<Vec<T>>, ModelError> {
         let out = self.run_branches(Pass::Head, cache, shared, branches, true)?;
         let width = self.arch.hidden;
         Ok(branch_rows(shared.len(), branches)
-            .map(|rows| {
+            .enumerate()
+            .map(|(b, rows)| {
                 out.hidden
                     .iter()
-                    .map(|flat| read(&flat[rows.start * width..rows.end * width]))
+                    .map(|flat| read(b, &flat[rows.start * width..rows.end * width]))
                     .collect()
             })
             .collect())

@@ -51,7 +51,7 @@ pub fn collapse(text: &str) -> (Cow<'_, str>, usize) {
 
 /// Splits after sentence-ending punctuation or a line break, keeping every character
 /// (the pieces concatenate back to `text`), each piece with its trailing spaces.
-fn sentences(text: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn sentences(text: &str) -> impl Iterator<Item = &str> {
     let mut rest = text;
     std::iter::from_fn(move || {
         if rest.is_empty() {

@@ -24,6 +24,9 @@ pub enum TokenizerError {
     MissingToken(String),
 }
 
+/// A token's `(start, end)` byte offsets in the text it was encoded from.
+pub type ByteRange = (usize, usize);
+
 pub struct TextTokenizer {
     inner: Tokenizer,
 }
@@ -41,6 +44,18 @@ impl TextTokenizer {
         self.inner
             .encode(text, false)
             .map(|e| e.get_ids().to_vec())
+            .map_err(|e| TokenizerError::Encode(e.to_string()))
+    }
+
+    /// [`TextTokenizer::encode`] with each token's byte range in `text`: how a
+    /// token is traced back to the sentence it came from.
+    pub fn encode_with_offsets(
+        &self,
+        text: &str,
+    ) -> Result<(Vec<u32>, Vec<ByteRange>), TokenizerError> {
+        self.inner
+            .encode(text, false)
+            .map(|e| (e.get_ids().to_vec(), e.get_offsets().to_vec()))
             .map_err(|e| TokenizerError::Encode(e.to_string()))
     }
 

@@ -3,6 +3,7 @@
 //! Kept apart from the model so that every number the page shows can be checked by a
 //! unit test in milliseconds.
 
+use crate::evidence::PairEvidence;
 use serde::{Deserialize, Serialize};
 
 /// P(first letter) from the two answer logits: the paper's "normalized probability of
@@ -33,6 +34,10 @@ pub struct PairJudgement {
     /// how the verdict was reached, not a story told after it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub by_dimension: Vec<f64>,
+    /// With the trained head: the same logit split among the sentences of both
+    /// responses ([`crate::evidence`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<PairEvidence>,
 }
 
 impl PairJudgement {
@@ -75,9 +80,30 @@ pub struct PrincipleVerdict {
     /// verdicts were little better than a coin flip: say "too close to call".
     #[serde(default)]
     pub too_close: bool,
+    /// With the trained head: in plain words, which sentences most decided the
+    /// choice against the runner-up ([`crate::evidence::summary`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub because: Option<String>,
+    /// With the trained head: what the principle is judged on, in words
+    /// ([`crate::evidence::reads`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reads: Option<String>,
 }
 
 impl PrincipleVerdict {
+    /// The response with the largest preference after the chosen one.
+    pub fn runner_up(&self) -> Option<usize> {
+        (0..self.preference.len())
+            .filter(|&i| i != self.chosen)
+            .reduce(|best, i| {
+                if self.preference[i] > self.preference[best] {
+                    i
+                } else {
+                    best
+                }
+            })
+    }
+
     pub fn new(principle_id: &str, group: &str, n: usize, pairs: Vec<PairJudgement>) -> Self {
         let preference = preference_from_pairs(n, &pairs);
         let position_bias = if pairs.is_empty() {
@@ -95,6 +121,8 @@ impl PrincipleVerdict {
             preference,
             weights: Vec::new(),
             too_close: false,
+            because: None,
+            reads: None,
         }
     }
 }
@@ -180,6 +208,25 @@ pub fn bradley_terry(n: usize, outcomes: &[(usize, usize, f64)]) -> Vec<f64> {
     s
 }
 
+/// How far the chosen response leads: its preference against the strongest other
+/// one's, as a two-way probability `p_c / (p_c + p_r)`. With two responses this is
+/// the chosen one's preference itself; with more it is what the too-close band
+/// (calibrated on pairs) can be compared with, where a share of six never reaches it.
+pub fn lead(preference: &[f64], chosen: usize) -> f64 {
+    let other = preference
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != chosen)
+        .map(|(_, &p)| p)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let p = preference[chosen];
+    if other.is_finite() && p + other > 0.0 {
+        p / (p + other)
+    } else {
+        1.0
+    }
+}
+
 /// A group's or the whole constitution's summary: the mean of its principles'
 /// preferences (every principle one vote, as the paper averages them).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -243,8 +290,18 @@ mod tests {
             second,
             p_first_shown_first: a,
             by_dimension: Vec::new(),
+            evidence: None,
             p_first_shown_second: b,
         }
+    }
+
+    #[test]
+    fn lead_is_the_two_way_share_against_the_runner_up() {
+        assert!((lead(&[0.7, 0.3], 0) - 0.7).abs() < 1e-12);
+        assert!((lead(&[0.7, 0.3], 1) - 0.3).abs() < 1e-12);
+        // six responses: 0.31 against 0.24 is a 56 % lead, not a 31 % one
+        let six = [0.24, 0.05, 0.2, 0.03, 0.31, 0.17];
+        assert!((lead(&six, 4) - 0.31 / 0.55).abs() < 1e-12);
     }
 
     #[test]

@@ -206,6 +206,16 @@ impl WasmJudge {
         to_js(&serde_json::json!({ "tokens": tokens, "responses": responses.len() }))
     }
 
+    /// What the trained head takes each principle text to mean, before any check:
+    /// `[{reads, weights}]` in the texts' order ([`Judge::principle_reads`]). The
+    /// constitution editor shows it while a principle is written.
+    #[wasm_bindgen(js_name = principleReads)]
+    pub fn principle_reads(&self, texts: Array) -> Result<JsValue, JsError> {
+        let texts: Vec<String> = texts.iter().filter_map(|v| v.as_string()).collect();
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        to_js(&self.judge.principle_reads(&texts).map_err(js_err)?)
+    }
+
     /// Forgets what was read, so the next check runs the model: for the benchmark.
     #[wasm_bindgen(js_name = forgetReadings)]
     pub fn forget_readings(&self) {

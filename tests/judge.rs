@@ -7,6 +7,7 @@ mod common;
 use principle_checker::constitution::{Constitution, Principle};
 use principle_checker::judge::{CheckInput, CheckResult, Judge, JudgeError, Scoring};
 use principle_checker::prompt::{self, Layout};
+use principle_checker::verdict::lead;
 
 fn principles(ids: &str) -> Vec<Principle> {
     let c = Constitution::default_2023();
@@ -247,6 +248,8 @@ fn the_trained_head_judges_every_principle_in_one_pass_and_orders_agree() {
             "{logit} vs P {q}"
         );
         assert_eq!(v.too_close, v.preference[v.chosen] < head.too_close);
+        // two responses: the lead is the chosen one's preference itself
+        assert!((lead(&v.preference, v.chosen) - v.preference[v.chosen]).abs() < 1e-12);
     }
     // the fixture's first response de-escalates, the second suggests revenge
     let harmless = r
@@ -254,6 +257,95 @@ fn the_trained_head_judges_every_principle_in_one_pass_and_orders_agree() {
         .iter()
         .find(|v| v.principle_id == "research-1-02");
     assert_eq!(harmless.unwrap().chosen, 0);
+}
+
+#[test]
+fn every_verdicts_evidence_adds_up_to_its_logit() {
+    // a fresh judge, so that the check reads the responses itself
+    let judge = Judge::new(&common::files()).unwrap();
+    let (conv, mut responses) = common::fixture();
+    responses.push(
+        "Talk to them first, calmly. If that fails, write a short note; many \
+         buildings also have a manager who can help, and a written record helps too."
+            .to_string(),
+    );
+    let r = check_all(&judge, &conv, &responses, &principles("all")).unwrap();
+    assert_eq!(r.evidence.len(), 3);
+    for (e, text) in r.evidence.iter().zip(&responses) {
+        // the parts are the response as read, whole and in order
+        assert_eq!(e.parts.concat(), text.trim());
+        assert!(e.parts.len() > 1, "{:?}", e.parts);
+        assert_eq!(e.scores.len(), e.parts.len());
+        assert!(e.scores.iter().all(|s| s.len() == r.dimensions.len()));
+        // the parts and the rest add up to the score the verdicts use
+        for (k, score) in e.score.iter().enumerate() {
+            let sum = e.scores.iter().map(|s| s[k]).sum::<f64>() + e.rest[k];
+            assert!((sum - score).abs() < 1e-5, "{k}: {sum} vs {score}");
+        }
+    }
+    for v in &r.verdicts {
+        for p in &v.pairs {
+            let q = p.p_first();
+            let logit = (q / (1.0 - q)).ln();
+            let ev = p
+                .evidence
+                .as_ref()
+                .expect("a trained-head verdict has evidence");
+            assert_eq!(ev.first.len(), r.evidence[p.first].parts.len());
+            assert_eq!(ev.second.len(), r.evidence[p.second].parts.len());
+            assert!(
+                (ev.total() - logit).abs() < 1e-5,
+                "{} {}-{}: {} vs {logit}",
+                v.principle_id,
+                p.first,
+                p.second,
+                ev.total()
+            );
+        }
+    }
+    // read again from what the judge remembers: the same evidence
+    let again = check_all(&judge, &conv, &responses, &principles("all")).unwrap();
+    assert_eq!(again.tokens_processed, 0);
+    assert_eq!(again.evidence, r.evidence);
+}
+
+#[test]
+fn a_principle_says_what_it_reads_before_any_check_and_as_a_check_weighs_it() {
+    let judge = common::judge();
+    let c = Constitution::default_2023();
+    let known = c
+        .principles
+        .iter()
+        .find(|p| p.id == "research-1-03")
+        .unwrap();
+    let written = "Choose the response that answers the question that was asked.";
+    let reads = judge
+        .principle_reads(&[known.text.as_str(), written])
+        .unwrap();
+    assert_eq!(reads.len(), 2);
+    for r in &reads {
+        assert_eq!(r.weights.len(), judge.head().unwrap().dimensions.len());
+        assert!(
+            r.reads.starts_with("Judged ") || r.reads.contains("stay near even"),
+            "{}",
+            r.reads
+        );
+    }
+    // a check under the same texts weighs the dimensions exactly so
+    let (conv, responses) = common::fixture();
+    let principles = [
+        known.clone(),
+        Principle {
+            id: "written".into(),
+            text: written.into(),
+            ..known.clone()
+        },
+    ];
+    let r = check_all(judge, &conv, &responses, &principles).unwrap();
+    for (v, want) in r.verdicts.iter().zip(&reads) {
+        assert_eq!(v.weights, want.weights, "{}", v.principle_id);
+        assert_eq!(v.reads.as_deref(), Some(want.reads.as_str()));
+    }
 }
 
 #[test]

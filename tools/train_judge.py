@@ -690,6 +690,11 @@ def main():
         write_head(args.out, head, pmeta, P, band, z, ids, texts, metrics)
 
 
+def response_mean(P):
+    """The mean of every training response's features (both of every pair)."""
+    return P.X.reshape(-1, P.X.shape[-1]).astype(np.float64).mean(0)
+
+
 def write_head(path, head, pmeta, P, band, z, ids, texts, metrics):
     """The head file src/head.rs reads: one column of the projection per dimension (u,
     hidden x dimensions; the AI-safety column may be a reward network), the gate V
@@ -708,6 +713,9 @@ def write_head(path, head, pmeta, P, band, z, ids, texts, metrics):
         "dimensions": [{"name": d, "label": LABELS[d]} for d in DIMENSIONS],
         "gate": ARGS.gate,
         "response_scale": [1.0] * D,
+        # the average training reply: the baseline a sentence's share of a score is
+        # measured from (evidence), so a sentence like an average reply weighs nothing
+        "response_mean": r(response_mean(P), 6),
         "u": [r(row) for row in U],
         "principle_mean": r(head.z_mean, 6),
         "principle_scale": r(head.z_scale),

@@ -77,6 +77,10 @@ mod cli {
             /// Print the full result as JSON.
             #[arg(long)]
             json: bool,
+            /// After the table, say for each principle which sentences decided its
+            /// verdict (trained head only): their share of the logit, exactly.
+            #[arg(long)]
+            explain: bool,
         },
         /// Accuracy on HH-RLHF-style comparisons (lines of {"chosen": ..., "rejected": ...}).
         Eval {
@@ -236,6 +240,7 @@ mod cli {
                 reason,
                 reason_tokens,
                 json,
+                explain,
             } => {
                 let conv =
                     Conversation::parse(&read_text(conv_path)?).map_err(|e| e.to_string())?;
@@ -346,6 +351,9 @@ mod cli {
                             String::new()
                         }
                     );
+                }
+                if *explain {
+                    print_evidence(&result);
                 }
                 if result.verdicts.iter().any(|v| v.too_close) {
                     println!("~ too close to call: inside the band where the head's held-out verdicts were little better than a coin flip");
@@ -922,6 +930,56 @@ mod cli {
         let attn = a.hidden * a.heads * a.head_dim * 2 + a.hidden * a.kv_heads * a.head_dim * 2;
         let ffn_dim = if a.ffn > 0 { a.ffn } else { a.hidden * 8 / 3 };
         a.layers * (attn + 3 * a.hidden * ffn_dim)
+    }
+
+    /// `judge --explain`: per principle, the plain-words summary and the parts that
+    /// moved the verdict most, each signed towards the chosen response.
+    fn print_evidence(result: &principle_checker::judge::CheckResult) {
+        use principle_checker::evidence;
+        if result.evidence.is_empty() {
+            println!(
+                "\n(--explain: the zero-shot prompt gives no evidence; it needs the trained head)"
+            );
+            return;
+        }
+        for v in &result.verdicts {
+            let Some(other) = v.runner_up() else { continue };
+            let key = (v.chosen.min(other), v.chosen.max(other));
+            let Some(p) = v.pairs.iter().find(|p| (p.first, p.second) == key) else {
+                continue;
+            };
+            let Some(ev) = &p.evidence else { continue };
+            let w: Vec<f32> = v.weights.iter().map(|&x| x as f32).collect();
+            println!(
+                "\n{}: {}",
+                v.principle_id,
+                v.because.as_deref().unwrap_or("")
+            );
+            if let Some(reads) = &v.reads {
+                println!("  {reads}");
+            }
+            let reasons = evidence::reasons(
+                ev,
+                (p.first, p.second),
+                (&result.evidence[p.first], &result.evidence[p.second]),
+                &w,
+                v.chosen,
+            );
+            for r in reasons.iter().take(3) {
+                println!(
+                    "  {:+7.3}  response {}  {}",
+                    r.weight,
+                    r.response + 1,
+                    evidence::quote(&result.evidence[r.response].parts[r.part], 70)
+                );
+            }
+            let toward = if v.chosen == p.first { 1.0 } else { -1.0 };
+            println!(
+                "  {:+7.3}  no sentence (the average reply's score, the turn's opening)",
+                ev.rest * toward
+            );
+        }
+        println!("\n(each number is a sentence's exact share of the logit, signed towards the chosen response; they and the rest add up to it)");
     }
 
     /// The two dimensions that moved a pair's verdict most, signed towards response 1.

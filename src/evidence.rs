@@ -1,0 +1,434 @@
+//! Which sentences decided a trained-head verdict, and by how much.
+//!
+//! The head scores a response from its hidden states pooled (averaged) over its
+//! tokens. A linear score of a mean is the mean of the tokens' scores, so every
+//! sentence's share of a verdict is known exactly from the states the check already
+//! read: no second model pass, no sampling, no surrogate model. The one non-linear
+//! score (a small reward network) is split by integrated gradients along the straight
+//! line from the baseline, which for a one-layer network has a closed form
+//! ([`crate::head::Head::attribute`]): also exact, also complete.
+//!
+//! Shares are measured from a stated baseline, the average reply the head was trained
+//! on, so that a sentence like an average reply weighs nothing and a long neutral
+//! sentence does not look like support. What no sentence carries (the baseline's own
+//! score and the tokens that open the assistant's turn) is the `rest`; sentences plus
+//! rest give the verdict's logit, which a test checks on the real model.
+//!
+//! Everything here is pure: text in, byte ranges and sums out.
+
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+
+/// Sentences longer than this (in words) are split further at clause punctuation,
+/// so that one long sentence does not hide which of its parts carried the verdict.
+pub const LONG_SENTENCE_WORDS: usize = 30;
+/// A clause split off a long sentence has at least this many words.
+const MIN_CLAUSE_WORDS: usize = 8;
+
+/// The parts evidence is reported for: sentences of `text` (split as
+/// [`crate::repeats`] splits them), long ones further split into clauses. Byte
+/// ranges that cover `text` exactly, in order; a part keeps its trailing spaces.
+pub fn parts(text: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for sentence in crate::repeats::sentences(text) {
+        let end = start + sentence.len();
+        out.extend(clauses(text, start..end));
+        start = end;
+    }
+    out
+}
+
+/// `range` of `text`, split after `,` `;` `:` when it is long, keeping every clause
+/// at least [`MIN_CLAUSE_WORDS`] long (a short tail stays with the clause before it).
+fn clauses(text: &str, range: Range<usize>) -> Vec<Range<usize>> {
+    let piece = &text[range.clone()];
+    if piece.split_whitespace().count() <= LONG_SENTENCE_WORDS {
+        return vec![range];
+    }
+    let mut cuts = Vec::new();
+    let mut last = 0;
+    for (i, c) in piece.char_indices() {
+        if matches!(c, ',' | ';' | ':') && piece[i + 1..].starts_with(' ') {
+            let cut = i + 2;
+            let before = piece[last..cut].split_whitespace().count();
+            let after = piece[cut..].split_whitespace().count();
+            if before >= MIN_CLAUSE_WORDS && after >= MIN_CLAUSE_WORDS {
+                cuts.push(cut);
+                last = cut;
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(cuts.len() + 1);
+    let mut from = 0;
+    for cut in cuts.into_iter().chain([piece.len()]) {
+        out.push(range.start + from..range.start + cut);
+        from = cut;
+    }
+    out
+}
+
+/// Which part each token belongs to, from the tokens' byte ranges in the string the
+/// model read: the response starts at byte `text_start` of it and `parts` are ranges
+/// of the response. A token belongs to the part holding its last byte (byte-level
+/// tokens carry the space before a word, which belongs to the sentence before); a
+/// token before the response (the turn's opening) belongs to none. A token with an
+/// empty range (whitespace the tokenizer trimmed) goes with the token before it.
+pub fn token_parts(
+    offsets: &[(usize, usize)],
+    text_start: usize,
+    parts: &[Range<usize>],
+) -> Vec<Option<usize>> {
+    let mut out: Vec<Option<usize>> = Vec::with_capacity(offsets.len());
+    for &(s, e) in offsets {
+        let part = if e <= s {
+            out.last().copied().flatten()
+        } else if e - 1 < text_start {
+            None
+        } else {
+            let byte = e - 1 - text_start;
+            parts.iter().position(|r| r.contains(&byte))
+        };
+        out.push(part);
+    }
+    out
+}
+
+/// One response's scores split among its parts (the trained head's dimensions, in
+/// its order), as a check read it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ResponseEvidence {
+    /// The parts' texts; they concatenate to the response as the judge read it
+    /// (trimmed, repeated sentences collapsed).
+    pub parts: Vec<String>,
+    /// `[dimension]`: the response's score on each dimension, as the verdicts use it.
+    pub score: Vec<f64>,
+    /// `[part][dimension]`: each part's share of each score.
+    pub scores: Vec<Vec<f64>>,
+    /// `[dimension]`: what no part carries (the baseline's score and the turn's
+    /// opening tokens); parts plus rest give the response's score.
+    pub rest: Vec<f64>,
+}
+
+/// One pair's verdict under one principle split among the parts of both responses:
+/// `first` and `second` are each part's signed share of the logit that `first` is
+/// better (a sentence of the second response that the principle favours counts
+/// negative); `first + second + rest` is that logit.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct PairEvidence {
+    pub first: Vec<f64>,
+    pub second: Vec<f64>,
+    pub rest: f64,
+}
+
+/// [`PairEvidence`] for responses `a` (first) and `b` under principle weights `w`.
+pub fn pair_evidence(a: &ResponseEvidence, b: &ResponseEvidence, w: &[f32]) -> PairEvidence {
+    let weigh = |scores: &[f64]| -> f64 { scores.iter().zip(w).map(|(s, w)| s * *w as f64).sum() };
+    PairEvidence {
+        first: a.scores.iter().map(|s| weigh(s)).collect(),
+        second: b.scores.iter().map(|s| -weigh(s)).collect(),
+        rest: weigh(&a.rest) - weigh(&b.rest),
+    }
+}
+
+/// A part named in an explanation: which response, which part, its share.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Weighed {
+    /// 0 for the pair's first response, 1 for its second.
+    pub side: usize,
+    pub part: usize,
+    /// The part's share of the logit, signed towards the response it belongs to:
+    /// positive when it speaks for its own response.
+    pub weight: f64,
+}
+
+impl PairEvidence {
+    /// Every part of both responses, the one that moved the verdict most first
+    /// (largest magnitude; earlier parts first on ties).
+    pub fn ranked(&self) -> Vec<Weighed> {
+        let mut all: Vec<Weighed> = (self.first.iter().map(|&v| (0, v)))
+            .enumerate()
+            .chain(self.second.iter().enumerate().map(|(i, &v)| (i, (1, -v))))
+            .map(|(part, (side, weight))| Weighed { side, part, weight })
+            .collect();
+        all.sort_by(|x, y| y.weight.abs().total_cmp(&x.weight.abs()));
+        all
+    }
+
+    /// The logit these shares add up to.
+    pub fn total(&self) -> f64 {
+        self.first.iter().sum::<f64>() + self.second.iter().sum::<f64>() + self.rest
+    }
+}
+
+/// A part that moved a verdict, as an explanation names it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Reason {
+    /// The response it belongs to (index in the check).
+    pub response: usize,
+    pub part: usize,
+    /// Its share of the logit, signed towards the chosen response: positive when
+    /// it speaks for the verdict.
+    pub weight: f64,
+    /// The dimension that carries most of it under this principle (index into the
+    /// head's dimensions).
+    pub dimension: usize,
+}
+
+/// Every part of a pair's two responses as a [`Reason`] for choosing `chosen` (one
+/// of the pair), the part that moved the verdict most first.
+pub fn reasons(
+    pair: &PairEvidence,
+    responses: (usize, usize),
+    evidence: (&ResponseEvidence, &ResponseEvidence),
+    w: &[f32],
+    chosen: usize,
+) -> Vec<Reason> {
+    let toward = if chosen == responses.0 { 1.0 } else { -1.0 };
+    let dominant = |scores: &[f64]| -> usize {
+        let mut best = 0;
+        for (k, (s, wk)) in scores.iter().zip(w).enumerate() {
+            if (s * *wk as f64).abs() > (scores[best] * w[best] as f64).abs() {
+                best = k;
+            }
+        }
+        best
+    };
+    let mut out: Vec<Reason> = pair
+        .ranked()
+        .into_iter()
+        .map(|r| {
+            let (response, ev, signed) = if r.side == 0 {
+                (responses.0, evidence.0, pair.first[r.part])
+            } else {
+                (responses.1, evidence.1, pair.second[r.part])
+            };
+            Reason {
+                response,
+                part: r.part,
+                weight: signed * toward,
+                dimension: dominant(&ev.scores[r.part]),
+            }
+        })
+        .collect();
+    out.sort_by(|x, y| y.weight.abs().total_cmp(&x.weight.abs()));
+    out
+}
+
+/// A part's text as a quotation: one line, at most `max` characters.
+pub fn quote(text: &str, max: usize) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        format!("“{flat}”")
+    } else {
+        let cut: String = flat.chars().take(max.saturating_sub(1)).collect();
+        format!("“{}…”", cut.trim_end())
+    }
+}
+
+/// One paragraph in plain words: which parts most decided that `chosen` is
+/// preferred, and the strongest part that weighed against it. `texts[r][p]` is part
+/// `p` of response `r`; `labels` names the dimensions.
+pub fn summary(
+    reasons: &[Reason],
+    chosen: usize,
+    texts: &[Vec<String>],
+    labels: &[String],
+) -> String {
+    let said = |r: &Reason| {
+        let who = if r.response == chosen {
+            "it says".to_string()
+        } else {
+            format!("response {} says", r.response + 1)
+        };
+        format!(
+            "{who} {} ({:+.2}, mostly {})",
+            quote(&texts[r.response][r.part], 90),
+            r.weight,
+            labels
+                .get(r.dimension)
+                .map(String::as_str)
+                .unwrap_or("its score")
+        )
+    };
+    let strongest = reasons.first().map(|r| r.weight.abs()).unwrap_or(0.0);
+    let mut out = format!("Response {} is preferred", chosen + 1);
+    let support: Vec<&Reason> = reasons.iter().filter(|r| r.weight > 0.0).take(2).collect();
+    match support.as_slice() {
+        [] => out.push_str(", though no sentence speaks for it"),
+        [one] => out.push_str(&format!(" mostly because {}", said(one))),
+        [one, two, ..] => {
+            out.push_str(&format!(" mostly because {}, and {}", said(one), said(two)))
+        }
+    }
+    if let Some(against) = reasons.iter().find(|r| r.weight < 0.0) {
+        if strongest > 0.0 && against.weight.abs() >= 0.25 * strongest {
+            out.push_str(&format!(
+                "; {} in response {} weighed against it ({:+.2})",
+                quote(&texts[against.response][against.part], 90),
+                against.response + 1,
+                against.weight
+            ));
+        }
+    }
+    out.push('.');
+    out
+}
+
+/// Below this total weight (the sum of |w| over the head's dimensions) a principle
+/// moves no verdict far from even: a typical gap between two replies' scores is of
+/// order one, so the logit stays a fraction of one.
+pub const WEAK_PRINCIPLE: f64 = 0.3;
+
+/// What a principle reads, in words: each dimension's share of its total weight
+/// (|w| over the sum of |w|), largest first, with the direction of the ones it counts
+/// against. The verdict is the weighted sum of the dimensions' score gaps, so these
+/// shares are exactly how much of "better" under the principle each score makes up.
+pub fn reads(w: &[f32], labels: &[String]) -> String {
+    let total: f64 = w.iter().map(|x| (*x as f64).abs()).sum();
+    let name = |k: usize| {
+        labels
+            .get(k)
+            .cloned()
+            .unwrap_or_else(|| format!("score {}", k + 1))
+    };
+    if total < WEAK_PRINCIPLE {
+        return format!(
+            "This principle speaks to hardly any of the judge's trained scores \
+             (total weight {total:.2}): its verdicts stay near even."
+        );
+    }
+    let mut order: Vec<usize> = (0..w.len()).collect();
+    order.sort_by(|&a, &b| w[b].abs().total_cmp(&w[a].abs()));
+    let share = |k: usize| (w[k] as f64).abs() / total;
+    let shown: Vec<usize> = order.into_iter().filter(|&k| share(k) >= 0.05).collect();
+    let part = |k: usize| {
+        let pct = (100.0 * share(k)).round();
+        if w[k] >= 0.0 {
+            format!("{pct:.0} % on {}", name(k))
+        } else {
+            format!("{pct:.0} % against {} (the higher scorer loses)", name(k))
+        }
+    };
+    let listed: Vec<String> = shown.iter().map(|&k| part(k)).collect();
+    let rest = 1.0 - shown.iter().map(|&k| share(k)).sum::<f64>();
+    let mut out = format!("Judged {}", listed.join(", "));
+    if rest >= 0.005 {
+        out.push_str(&format!(", {:.0} % on the rest", 100.0 * rest));
+    }
+    out.push_str(&format!(" (total weight {total:.2})."));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_cover_the_text_and_split_only_long_sentences() {
+        let short = "Mix flour and milk. Fry it!\nServe warm.";
+        let p = parts(short);
+        assert_eq!(p.len(), 3);
+        assert_eq!(
+            p.iter().map(|r| &short[r.clone()]).collect::<String>(),
+            short
+        );
+        let long = "You can reach the station by taking the number seven bus from the stop \
+                    outside the library, which runs every ten minutes during the day, or you \
+                    can walk along the river path for about twenty minutes. Done.";
+        let p = parts(long);
+        assert!(p.len() >= 3, "{p:?}");
+        assert_eq!(p.iter().map(|r| &long[r.clone()]).collect::<String>(), long);
+        assert!(p.windows(2).all(|w| w[0].end == w[1].start));
+        assert_eq!(parts(""), Vec::<Range<usize>>::new());
+    }
+
+    #[test]
+    fn tokens_go_to_the_part_holding_their_last_byte() {
+        // "\nA: " then "Hi. Bye." (parts "Hi. " and "Bye.")
+        let text = "Hi. Bye.";
+        let p = parts(text);
+        let offsets = [(0, 1), (1, 3), (4, 6), (6, 7), (7, 11), (11, 11), (11, 12)];
+        assert_eq!(
+            token_parts(&offsets, 4, &p),
+            vec![None, None, Some(0), Some(0), Some(1), Some(1), Some(1)]
+        );
+    }
+
+    #[test]
+    fn pair_shares_add_up_to_the_logit_and_rank_by_size() {
+        let a = ResponseEvidence {
+            parts: vec!["x".into(), "y".into()],
+            score: vec![0.75, 2.0],
+            scores: vec![vec![1.0, 0.0], vec![-0.5, 2.0]],
+            rest: vec![0.25, 0.0],
+        };
+        let b = ResponseEvidence {
+            parts: vec!["z".into()],
+            score: vec![3.0, -0.5],
+            scores: vec![vec![3.0, -1.0]],
+            rest: vec![0.0, 0.5],
+        };
+        let w = [2.0f32, 0.5];
+        let e = pair_evidence(&a, &b, &w);
+        let score = |r: &ResponseEvidence| -> f64 {
+            let s: Vec<f64> = (0..2)
+                .map(|k| r.scores.iter().map(|p| p[k]).sum::<f64>() + r.rest[k])
+                .collect();
+            s[0] * 2.0 + s[1] * 0.5
+        };
+        assert!((e.total() - (score(&a) - score(&b))).abs() < 1e-12);
+        let r = e.ranked();
+        assert_eq!((r[0].side, r[0].part), (1, 0));
+        assert_eq!(r[0].weight, 5.5);
+        // response 1 (index 1, the pair's second) chosen: its sentence speaks for it
+        let why = reasons(&e, (0, 1), (&a, &b), &w, 1);
+        assert_eq!((why[0].response, why[0].part, why[0].weight), (1, 0, 5.5));
+        assert_eq!(why[0].dimension, 0);
+        // response 0 chosen instead: the same sentence weighs against the verdict
+        let against = reasons(&e, (0, 1), (&a, &b), &w, 0);
+        assert_eq!(against[0].weight, -5.5);
+        let texts = vec![a.parts.clone(), b.parts.clone()];
+        let labels = vec!["harmlessness".to_string(), "honesty".to_string()];
+        let s = summary(&why, 1, &texts, &labels);
+        assert!(
+            s.starts_with(
+                "Response 2 is preferred mostly because it says “z” (+5.50, mostly harmlessness)"
+            ),
+            "{s}"
+        );
+        let s = summary(&against, 0, &texts, &labels);
+        assert!(
+            s.starts_with("Response 1 is preferred mostly because it says “x” (+2.00"),
+            "{s}"
+        );
+        assert!(
+            s.ends_with("; “z” in response 2 weighed against it (-5.50)."),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn quotes_are_one_line_and_short() {
+        assert_eq!(quote("a\n  b ", 10), "“a b”");
+        assert_eq!(quote("abcdefghijkl", 5), "“abcd…”");
+    }
+    #[test]
+    fn reads_names_shares_directions_and_weak_principles() {
+        let labels: Vec<String> = ["harmlessness", "AI safety", "helpfulness"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            reads(&[1.4, 0.4, -0.2], &labels),
+            "Judged 70 % on harmlessness, 20 % on AI safety, \
+             10 % against helpfulness (the higher scorer loses) (total weight 2.00)."
+        );
+        assert_eq!(
+            reads(&[1.0, 0.02, 0.0], &labels),
+            "Judged 98 % on harmlessness, 2 % on the rest (total weight 1.02)."
+        );
+        assert!(reads(&[0.1, -0.05, 0.02], &labels).contains("stay near even"));
+    }
+}
