@@ -9,7 +9,7 @@
 #   extension/   its own parts: manifest.json, background.js (context menu), sidepanel.js
 #                and sidepanel.css (glue)
 #   www/         the page's modules, copied unchanged (app.js, worker.js, protocol.js,
-#                results.js, dom.js, model-store.js, example.js, style.css); the side
+#                results.js, evidence.js, dom.js, model-store.js, example.js, style.css); the side
 #                panel's sidepanel.html is www/index.html with the glue's two tags added
 #   pkg/         the wasm engine, both builds (scripts/build-wasm.sh; www/engine.js picks)
 #   the model    manifest.json, model.onnx, tokenizer.json (scripts/setup-model.sh),

@@ -6,6 +6,7 @@ import { TO_WORKER, FROM_WORKER, PHASE, newId } from "./protocol.js";
 import { h, fill, $, download, show, fmtBytes, fmtSeconds, pct } from "./dom.js";
 import { renderResults, partialResult, resultsJson, resultsCsv, label, cssId } from "./results.js";
 import { EXAMPLE } from "./example.js";
+import { pairParts, renderEvidence } from "./evidence.js";
 
 const MIN_RESPONSES = 2;
 const MAX_RESPONSES = 6;
@@ -29,6 +30,9 @@ const S = {
   reason: null,
   validations: new Map(),
   editing: null,
+  /** The editor's last question to the engine about what its principles read. */
+  readsId: 0,
+  readsAsked: [],
   /** The trained head's dimensions (names of a verdict's `by_dimension` entries). */
   dimensions: [],
 };
@@ -83,6 +87,7 @@ function onEngine(m) {
       refreshStorage();
       updateButtons();
       scheduleReadAhead(0);
+      scheduleReads(0);
       break;
     }
     case FROM_WORKER.PREPARING:
@@ -104,6 +109,9 @@ function onEngine(m) {
       break;
     case FROM_WORKER.READ:
       onRead(m);
+      break;
+    case FROM_WORKER.PRINCIPLE_READS:
+      if (m.id === S.readsId) showPrincipleReads(m);
       break;
     case FROM_WORKER.ERROR:
       onEngineError(m);
@@ -561,6 +569,7 @@ function renderRun() {
   dockReasoning(); // the rows are rebuilt: the panel would go with its row
   renderResults({ result, principles: r.principles, groupNames: r.groupNames, n: r.responses.length, responses: r.responses, onReason: openReason, dimensions: S.dimensions });
   placeReasoning();
+  if (!$("#reasoning").hidden) showEvidence();
 }
 
 /** The judge choice and the "about" figures, from the head the engine loaded. */
@@ -646,10 +655,36 @@ function openReason(principleId) {
     fill(sel, [...Array(n).keys()].map((i) => h("option", { value: String(i) }, label(i))));
     sel.value = String(val);
   }
+  $("#reasoning-text").textContent = "";
+  $("#reasoning-answer").textContent = "";
+  $("#reasoning-status").textContent = "";
   show(panel);
   placeReasoning();
+  showEvidence();
   panel.scrollIntoView({ block: "nearest" });
-  runReason();
+  // the trained head's verdict is explained by its evidence; the model's own words are
+  // a slow extra written on request. Zero-shot verdicts have no evidence to show.
+  if (!v || !v.because) runReason();
+}
+
+/** The open principle's evidence for the two responses selected in the panel. */
+function showEvidence() {
+  const r = S.run;
+  const el = $("#evidence");
+  const pid = $("#reasoning").dataset.principle;
+  if (!r || !pid) return;
+  const v = r.verdicts.find((x) => x.principle_id === pid);
+  const first = Number($("#reasoning-first").value);
+  const second = Number($("#reasoning-second").value);
+  const hasEvidence = !!(v && (v.because || v.reads));
+  show(el, hasEvidence);
+  if (!hasEvidence) return;
+  const parts = first === second ? null : pairParts(r.result, v, first, second);
+  // `because` speaks of the chosen response against the runner-up; for any other
+  // pair the marked sentences speak for themselves
+  const runnerUp = [...v.preference.keys()].filter((i) => i !== v.chosen).sort((a, b) => v.preference[b] - v.preference[a])[0];
+  const pairIsVerdict = new Set([first, second]).has(v.chosen) && new Set([first, second]).has(runnerUp);
+  renderEvidence(el, { verdict: pairIsVerdict ? v : { reads: v.reads }, parts, label, pending: r.result ? null : r.state });
 }
 
 function runReason() {
@@ -743,7 +778,7 @@ function renderEditor() {
   fill(
     $("#editor-list"),
     c.principles.map((p, i) => {
-      const text = h("textarea", { rows: 2, "aria-label": `Text of principle ${i + 1}`, oninput: (e) => (p.text = e.target.value) });
+      const text = h("textarea", { rows: 2, "aria-label": `Text of principle ${i + 1}`, oninput: (e) => ((p.text = e.target.value), scheduleReads()) });
       text.value = p.text;
       const id = h("input", { type: "text", value: p.id, "aria-label": `Id of principle ${i + 1}`, oninput: (e) => (p.id = e.target.value) });
       const group = h("select", { "aria-label": `Group of principle ${i + 1}`, onchange: (e) => (p.group = e.target.value) }, c.groups.map((g) => h("option", { value: g.id }, g.name)));
@@ -759,9 +794,48 @@ function renderEditor() {
         { class: "edit-item" },
         h("div", { class: "row" }, id, group, h("button", { type: "button", class: "small", onclick: move(-1), "aria-label": `Move principle ${i + 1} up`, disabled: i === 0 }, "↑"), h("button", { type: "button", class: "small", onclick: move(1), "aria-label": `Move principle ${i + 1} down`, disabled: i === c.principles.length - 1 }, "↓"), h("button", { type: "button", class: "small", "aria-label": `Delete principle ${i + 1}`, onclick: () => (c.principles.splice(i, 1), renderEditor()) }, "Delete")),
         text,
+        h("p", { class: "principle-reads muted", id: `principle-reads-${i}`, "aria-live": "polite" }),
       );
     }),
   );
+  scheduleReads(0);
+}
+
+// What the judge takes each principle to mean (its trained head's weights in words),
+// asked of the engine as the text settles: an educator sees at once what a new
+// principle will be judged on, or that it speaks to none of the judge's scores.
+const READS_AFTER_MS = 500;
+let readsTimer = null;
+
+function scheduleReads(delay = READS_AFTER_MS) {
+  clearTimeout(readsTimer);
+  if (S.editing && !$("#editor").hidden) readsTimer = setTimeout(askReads, delay);
+}
+
+function askReads() {
+  const items = [...document.querySelectorAll("#editor-list .principle-reads")];
+  if (!S.engineReady) {
+    items.forEach((el) => (el.textContent = "What the judge reads in this principle is shown once the model has loaded."));
+    return;
+  }
+  if (!S.model || !S.model.head) {
+    items.forEach((el) => (el.textContent = ""));
+    return;
+  }
+  // empty texts are not asked about: there is nothing to read
+  const texts = S.editing.principles.map((p) => p.text.trim());
+  S.readsId = newId();
+  S.readsAsked = texts;
+  S.engine.postMessage({ type: TO_WORKER.PRINCIPLE_READS, id: S.readsId, texts: texts.filter(Boolean) });
+}
+
+function showPrincipleReads(m) {
+  const items = [...document.querySelectorAll("#editor-list .principle-reads")];
+  let k = 0;
+  S.readsAsked.forEach((t, i) => {
+    const r = t && m.reads ? m.reads[k++] : null;
+    if (items[i]) items[i].textContent = m.error ? `What the judge reads could not be computed: ${m.error}` : r ? `What the judge reads: ${r.reads}` : "";
+  });
 }
 
 async function saveEditor() {
@@ -894,6 +968,8 @@ function wire() {
   $("#check").addEventListener("click", startCheck);
   $("#cancel").addEventListener("click", cancel);
   $("#reasoning-run").addEventListener("click", runReason);
+  $("#reasoning-first").addEventListener("change", showEvidence);
+  $("#reasoning-second").addEventListener("change", showEvidence);
   $("#reasoning-close").addEventListener("click", closeReason);
   $("#export-json").addEventListener("click", () => S.run && download("principle-checker-results.json", "application/json", resultsJson(S.run)));
   $("#export-csv").addEventListener("click", () => S.run && download("principle-checker-results.csv", "text/csv", resultsCsv({ ...S.run, result: S.run.result || partialResult(S.run.verdicts, S.run.groupOrder, S.run.responses.length) }, S.run.principles)));

@@ -9,6 +9,7 @@ export const TO_WORKER = Object.freeze({
   REASON: "reason",     // {type, id, conversation, principle, first, second, maxTokens}
   VALIDATE: "validate", // {type, id, json}               parse a custom constitution
   READ_AHEAD: "read-ahead", // {type, seq, conversation, responses, scoring}  read settled text before Check (only the latest seq runs)
+  PRINCIPLE_READS: "principle-reads", // {type, id, texts}  what the trained head takes each principle text to mean
 });
 
 // worker -> page
@@ -23,6 +24,7 @@ export const FROM_WORKER = Object.freeze({
   TEXT: "text",             // {type, id, piece}               one reasoning piece
   REASONED: "reasoned",     // {type, id, reasoning, ms}
   VALIDATED: "validated",   // {type, id, ok, constitution?, error?}
+  PRINCIPLE_READS: "principle-reads", // {type, id, reads: [{reads, weights}] | null, error}  (null: no trained head)
   READ: "read",             // {type, seq, tokens, responses, ms, error}  a READ_AHEAD done (tokens 0: all read before; responses: how many were complete enough to read)
   ERROR: "error",           // {type, id?, phase, message, hint?}
 });

@@ -276,7 +276,7 @@ function csvCell(v) {
 
 export function resultsCsv(run, principles) {
   const n = run.responses.length;
-  const head = ["principle_id", "group", "principle", "chosen", ...[...Array(n).keys()].map((i) => `p_response_${i + 1}`), "position_sensitive", "position_bias", "pairs"];
+  const head = ["principle_id", "group", "principle", "chosen", ...[...Array(n).keys()].map((i) => `p_response_${i + 1}`), "position_sensitive", "position_bias", "pairs", "because", "reads"];
   const rows = run.result.verdicts.map((v) => [
     v.principle_id,
     v.group,
@@ -286,6 +286,8 @@ export function resultsCsv(run, principles) {
     v.position_sensitive,
     v.position_bias.toFixed(4),
     v.pairs.map((p) => `${p.first + 1}v${p.second + 1}:${p.p_first_shown_first.toFixed(4)}/${p.p_first_shown_second.toFixed(4)}`).join(" "),
+    v.because || "",
+    v.reads || "",
   ]);
   return [head, ...rows].map((r) => r.map(csvCell).join(",")).join("\r\n") + "\r\n";
 }

@@ -3,7 +3,7 @@
 // show up at once while developing) and fall back to the cache when offline.
 // Model files are not handled here: model-store.js keeps them in its own cache.
 
-const VERSION = "v2";
+const VERSION = "v3";
 const SHELL = `principle-checker-shell-${VERSION}`;
 const FILES = [
   "./",
@@ -12,6 +12,7 @@ const FILES = [
   "app.js",
   "dom.js",
   "results.js",
+  "evidence.js",
   "example.js",
   "protocol.js",
   "worker.js",

@@ -106,6 +106,17 @@ async function validate(msg) {
   }
 }
 
+function principleReads(msg) {
+  let reads = null;
+  let error = "";
+  try {
+    reads = judge.headInfo() ? judge.principleReads(msg.texts) : null;
+  } catch (e) {
+    error = e && e.message ? e.message : String(e);
+  }
+  post({ type: FROM_WORKER.PRINCIPLE_READS, id: msg.id, reads, error });
+}
+
 async function handle(msg) {
   try {
     switch (msg.type) {
@@ -122,6 +133,9 @@ async function handle(msg) {
       case TO_WORKER.READ_AHEAD:
         if (!judge) return;
         return readAhead(msg);
+      case TO_WORKER.PRINCIPLE_READS:
+        if (!judge) return;
+        return principleReads(msg);
       default:
         throw new Error(`unknown message ${JSON.stringify(msg.type)}`);
     }

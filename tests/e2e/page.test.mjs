@@ -139,6 +139,17 @@ test("pasted HTML and scripts show as text and run nothing", { timeout: LONG }, 
   assert.equal(await page.locator("main img, main script, main b").count(), 0);
   assert.ok(!requests.some((u) => new URL(u).pathname === "/x"), "the <img> was loaded");
   assert.equal(await page.locator("#repeats-note").count(), 0);
+  // the evidence marks the pasted markup's sentences: as text, still running nothing
+  await page.locator('#verdicts tbody tr[data-principle="udhr-01"] .reason-btn').click();
+  await page.waitForSelector("#evidence .ev");
+  const marked = await page.locator("#evidence .evidence-text").allTextContents();
+  assert.equal(marked.length, 2);
+  assert.ok(marked[0].includes('<img src=x onerror="window.__xss=1;alert(1)">'), marked[0]);
+  assert.ok(marked[1].includes("<script>window.__xss=2;alert(2)</script>"), marked[1]);
+  assert.match(await page.textContent("#evidence .evidence-because"), /^Response [12] is preferred/);
+  assert.equal(await page.locator("main img, main script, main b").count(), 0);
+  assert.equal(await page.evaluate(() => window.__xss), undefined);
+  await page.click("#reasoning-close");
   assert.deepEqual(problems, []);
 });
 
@@ -280,13 +291,36 @@ test("reasoning streams token by token, then a clamped answer", { timeout: LONG 
     return { under: row.nextElementSibling && row.nextElementSibling.contains(panel), inView: box.bottom > 0 && box.top < window.innerHeight, principle: row.dataset.principle };
   });
   assert.ok(placed.under && placed.inView, JSON.stringify(placed));
+  // why: the engine's evidence first, every sentence marked and reachable by keyboard
+  const because = await page.textContent("#evidence .evidence-because");
+  say(`evidence: ${because}`);
+  assert.match(because, /^Response [12] is preferred (mostly because|, though)/);
+  assert.match(await page.textContent("#evidence .evidence-reads"), /^(Judged \d+ % on |This principle speaks to hardly any)/);
+  const spans = page.locator("#evidence .ev[tabindex]");
+  assert.ok((await spans.count()) >= 2);
+  assert.ok((await page.locator("#evidence .ev-for, #evidence .ev-against").count()) >= 1, "some sentence is marked");
+  await spans.first().focus();
+  assert.match(await page.textContent("#evidence .evidence-readout"), /^Response [12], part 1: [+−]\d+\.\d\d /);
+  // the shares are the verdict's logit: first's parts minus second's, plus a remainder
+  const shares = await page.evaluate(() => [...document.querySelectorAll("#evidence .evidence-response")].map((b) => [...b.querySelectorAll(".ev[data-weight]")].reduce((a, s) => a + Number(s.dataset.weight), 0)));
+  assert.equal(shares.length, 2);
+  const rest = Number(await page.getAttribute("#evidence .evidence-responses", "data-rest"));
+  const [exported] = await Promise.all([page.waitForEvent("download"), page.click("#export-json")]);
+  const verdict = JSON.parse(readFileSync(await exported.path(), "utf8")).result.verdicts.find((v) => v.principle_id === placed.principle);
+  const logit = Math.log(verdict.preference[0] / verdict.preference[1]);
+  assert.ok(Math.abs(shares[0] - shares[1] + rest - logit) < 0.01, `${shares} ${rest} against ${logit}`);
+  await page.locator("#evidence").screenshot({ path: path.join(OUT, "evidence.png") });
+  // the model's own words only on request, named for what they are
+  assert.equal(await page.textContent("#reasoning-text"), "");
+  assert.match(await page.textContent("#cot-note"), /written after the verdict; they are not how the verdict was computed/);
+  await page.click("#reasoning-run");
   await page.waitForSelector('#reasoning[data-state="done"]', { timeout: LONG });
   say(`reasoning (up to 64 tokens): ${secs(Date.now() - t0)}; ${await page.textContent("#reasoning-status")}`);
   const pieces = await page.evaluate(() => window.__pieces);
   const beforeAnswer = pieces.filter((p) => !p.answered && p.len > 0);
   assert.ok(beforeAnswer.length >= 2, `text arrived in ${beforeAnswer.length} steps`);
   assert.match(await page.textContent("#reasoning-answer"), /Answer: Response [12] \((4\d|5\d|60)(\.\d)?% after clamping/);
-  assert.match(await page.textContent("#reasoning .note"), /135-million-parameter model/);
+  assert.match(await page.textContent("#cot-note"), /135-million-parameter model/);
   // the first use of logits in this visit: the engine started with the head's layers
   const statuses = await page.evaluate(() => window.__statuses);
   assert.ok(statuses.some((t) => /Building the rest of the model to write the reasoning/.test(t)), JSON.stringify(statuses));
@@ -376,6 +410,10 @@ test("the constitution editor: add, edit, reorder, delete, save; kept after a re
   await page.fill('[aria-label="Text of principle 2"]', honest);
   await page.click("#editor-add");
   await page.fill('[aria-label="Text of principle 4"]', teacher);
+  // what the judge will take the new principle to mean, as soon as it is written
+  await page.waitForFunction(() => /^What the judge reads: (Judged \d+ % on |This principle speaks to hardly any)/.test(document.querySelector("#principle-reads-3").textContent), null, { timeout: LONG });
+  say(`the new principle reads: ${await page.textContent("#principle-reads-3")}`);
+  assert.match(await page.textContent("#principle-reads-0"), /^What the judge reads: Judged \d+ % on /);
   for (const k of [4, 3, 2]) await page.click(`[aria-label="Move principle ${k} up"]`); // the new one first
   // a duplicate id is refused with the engine's own message, and nothing is lost
   const first = await page.inputValue('[aria-label="Id of principle 2"]');
