@@ -237,20 +237,23 @@ pub fn summary(
     labels: &[String],
 ) -> String {
     let said = |r: &Reason| {
-        let who = if r.response == chosen {
-            "it says".to_string()
-        } else {
-            format!("response {} says", r.response + 1)
-        };
-        format!(
-            "{who} {} ({:+.2}, mostly {})",
-            quote(&texts[r.response][r.part], 90),
+        let quoted = quote(&texts[r.response][r.part], 90);
+        let why = format!(
+            "({:+.2}, mostly {})",
             r.weight,
             labels
                 .get(r.dimension)
                 .map(String::as_str)
                 .unwrap_or("its score")
-        )
+        );
+        // a sentence of the other response speaks for the verdict by counting
+        // against its own response: say so, or it reads as support for that one
+        if r.response == chosen {
+            format!("it says {quoted} {why}")
+        } else {
+            let other = r.response + 1;
+            format!("response {other}'s {quoted} counts against response {other} {why}")
+        }
     };
     let strongest = reasons.first().map(|r| r.weight.abs()).unwrap_or(0.0);
     let mut out = format!("Response {} is preferred", chosen + 1);
@@ -397,6 +400,18 @@ mod tests {
                 "Response 2 is preferred mostly because it says “z” (+5.50, mostly harmlessness)"
             ),
             "{s}"
+        );
+        // chosen 1 (index 0) over a sentence of response 2 that counts against it
+        let other = [Reason {
+            response: 1,
+            part: 0,
+            weight: 0.5,
+            dimension: 1,
+        }];
+        assert_eq!(
+            summary(&other, 0, &texts, &labels),
+            "Response 1 is preferred mostly because response 2's “z” counts against \
+             response 2 (+0.50, mostly honesty)."
         );
         let s = summary(&against, 0, &texts, &labels);
         assert!(

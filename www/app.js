@@ -661,7 +661,10 @@ function openReason(principleId) {
   show(panel);
   placeReasoning();
   showEvidence();
-  panel.scrollIntoView({ block: "nearest" });
+  // the row read from stays in view, its panel under it: the panel (now with the
+  // evidence) can be taller than the window, and scrolling to its end would hide the row
+  const row = document.getElementById(`row-${cssId(principleId)}`);
+  (row || panel).scrollIntoView({ block: "start" });
   // the trained head's verdict is explained by its evidence; the model's own words are
   // a slow extra written on request. Zero-shot verdicts have no evidence to show.
   if (!v || !v.because) runReason();

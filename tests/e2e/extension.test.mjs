@@ -172,6 +172,14 @@ test("a typed prompt and one check: verdicts for all 58 principles, offline", { 
   assert.ok((await panel.textContent("#legend")).includes('<img src=x onerror="window.__xss=1">'));
   assert.equal(await panel.locator("main img").count(), 0);
   assert.equal(await panel.evaluate(() => window.__xss), undefined);
+  // why a verdict went its way: the engine's evidence, the selection's markup still text
+  await panel.locator('#verdicts tbody tr[data-principle="udhr-01"] .reason-btn').click();
+  await panel.waitForSelector("#evidence .ev", { timeout: LONG });
+  assert.match(await panel.textContent("#evidence .evidence-because"), /^Response [12] is preferred/);
+  assert.ok((await panel.locator("#evidence .evidence-text").allTextContents()).some((t) => t.includes('<img src=x onerror="window.__xss=1">')));
+  assert.equal(await panel.locator("main img").count(), 0);
+  assert.equal(await panel.evaluate(() => window.__xss), undefined);
+  await panel.click("#reasoning-close");
   await panel.evaluate(() => document.getElementById("results").scrollIntoView());
   await panel.screenshot({ path: path.join(OUT, "extension-results.png") });
   say("screenshots: tests/e2e/out/extension-panel.png, extension-results.png");
