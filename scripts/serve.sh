@@ -5,13 +5,16 @@
 #     scripts/serve.sh [PORT]        (default 8000; 0 picks a free port; prints the URL)
 #     scripts/serve.sh --prepare     (only link www/pkg and www/model)
 #
-# Expects pkg/ (scripts/build-wasm.sh) and the model (scripts/setup-model.sh).
+# Expects pkg/ (scripts/build-wasm.sh; pkg/relaxed/ is optional) and the model
+# (scripts/setup-model.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODEL_DIR="${PRINCIPLE_CHECKER_MODEL:-$PWD/models/smollm2-135m-instruct}"
-for f in pkg/principle_checker.js pkg/principle_checker_bg.wasm pkg/relaxed/principle_checker.js pkg/relaxed/principle_checker_bg.wasm; do
+for f in pkg/principle_checker.js pkg/principle_checker_bg.wasm; do
   [ -f "$f" ] || { echo "serve.sh: $f is missing: run scripts/build-wasm.sh" >&2; exit 1; }
 done
+# without the relaxed-SIMD build the page runs the plain one (www/engine.js)
+[ -f pkg/relaxed/principle_checker_bg.wasm ] || echo "serve.sh: pkg/relaxed/ is not built (yet): the page runs the plain SIMD engine" >&2
 for f in manifest.json model.onnx tokenizer.json; do
   [ -f "$MODEL_DIR/$f" ] || { echo "serve.sh: $MODEL_DIR/$f is missing: run scripts/setup-model.sh" >&2; exit 1; }
 done

@@ -3,7 +3,7 @@
 // show up at once while developing) and fall back to the cache when offline.
 // Model files are not handled here: model-store.js keeps them in its own cache.
 
-const VERSION = "v3";
+const VERSION = "v4";
 const SHELL = `principle-checker-shell-${VERSION}`;
 const FILES = [
   "./",
@@ -39,7 +39,13 @@ self.addEventListener("install", (event) => {
   event.waitUntil(
     caches
       .open(SHELL)
-      .then((c) => c.addAll((relaxedSimd() ? FILES.concat(RELAXED_FILES) : FILES).map((f) => new Request(f, { cache: "no-cache" }))))
+      .then(async (c) => {
+        const add = (files) => c.addAll(files.map((f) => new Request(f, { cache: "no-cache" })));
+        await add(FILES);
+        // the relaxed build may still be compiling (scripts/run.sh builds it in the
+        // background): then it is cached when the page first fetches it
+        if (relaxedSimd()) await add(RELAXED_FILES).catch(() => {});
+      })
       .then(() => self.skipWaiting()),
   );
 });
