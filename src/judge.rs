@@ -1187,11 +1187,7 @@ fn explain(
     w: &[f32],
     labels: &[String],
 ) -> Option<String> {
-    let other = v.runner_up()?;
-    let pair = v
-        .pairs
-        .iter()
-        .find(|p| (p.first, p.second) == (v.chosen.min(other), v.chosen.max(other)))?;
+    let pair = v.deciding_pair()?;
     let reasons = evidence::reasons(
         pair.evidence.as_ref()?,
         (pair.first, pair.second),

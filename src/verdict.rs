@@ -104,6 +104,14 @@ impl PrincipleVerdict {
             })
     }
 
+    /// The pair that decided the choice: the chosen response against the runner-up
+    /// (what a verdict's `because` and `judge --explain` speak of).
+    pub fn deciding_pair(&self) -> Option<&PairJudgement> {
+        let other = self.runner_up()?;
+        let key = (self.chosen.min(other), self.chosen.max(other));
+        self.pairs.iter().find(|p| (p.first, p.second) == key)
+    }
+
     pub fn new(principle_id: &str, group: &str, n: usize, pairs: Vec<PairJudgement>) -> Self {
         let preference = preference_from_pairs(n, &pairs);
         let position_bias = if pairs.is_empty() {

@@ -943,11 +943,7 @@ mod cli {
             return;
         }
         for v in &result.verdicts {
-            let Some(other) = v.runner_up() else { continue };
-            let key = (v.chosen.min(other), v.chosen.max(other));
-            let Some(p) = v.pairs.iter().find(|p| (p.first, p.second) == key) else {
-                continue;
-            };
+            let Some(p) = v.deciding_pair() else { continue };
             let Some(ev) = &p.evidence else { continue };
             let w: Vec<f32> = v.weights.iter().map(|&x| x as f32).collect();
             println!(
