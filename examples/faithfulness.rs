@@ -28,10 +28,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use principle_checker::constitution::Constitution;
-use principle_checker::conversation::{split_comparison, Conversation};
+use principle_checker::engine::ModelFiles;
 use principle_checker::judge::{CheckInput, CheckResult, Judge};
-use principle_checker::model::ModelFiles;
+use principle_checker::text::constitution::Constitution;
+use principle_checker::text::conversation::{split_comparison, Conversation};
 
 /// One comparison: the transcript and its responses.
 struct Item {

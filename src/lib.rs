@@ -1,22 +1,19 @@
 //! principle-checker: judge assistant responses against a written constitution with a
 //! small language model, natively or in the browser.
 //!
-//! Data flows one way: text → [`prompt`] → [`tokenizer`] → [`model`] → [`head`] or
-//! answer letters → [`judge`] → [`verdict`] → view.
-//! Only [`model`] (with [`layers`] and [`weights`], which prepare its graphs) knows tract; only the CLI and `wasm` know their environments.
+//! Data flows one way, and so do the modules' dependencies:
+//!
+//! - [`text`]: the constitution, the conversation, and the prompts (pure; no model).
+//! - [`engine`]: model files → tokens → states and logits (the only part that knows
+//!   tract).
+//! - [`judge`]: texts read by the engine → per-principle verdicts, summaries, ranking
+//!   and the evidence behind them ([`judge::head`] reads states, [`judge::verdict`]
+//!   and [`judge::evidence`] are pure maths).
+//! - the edges: the CLI (`src/bin`) and the browser surface (`wasm`, wasm32 only),
+//!   which turn errors into messages for their users.
 
-pub mod constitution;
-pub mod conversation;
-pub mod evidence;
-pub mod head;
+pub mod engine;
 pub mod judge;
-pub mod kernels;
-pub mod layers;
-pub mod model;
-pub mod prompt;
-pub mod repeats;
-pub mod tokenizer;
-pub mod verdict;
+pub mod text;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
-pub mod weights;

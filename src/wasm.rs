@@ -6,12 +6,13 @@
 use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 
-use crate::constitution::{Constitution, Principle};
-use crate::conversation::{self, Conversation};
+use crate::engine::ModelFiles;
 use crate::judge::{ordered_pairs, CheckInput, Judge, Scoring};
-use crate::model::ModelFiles;
-use crate::prompt::{self, Layout, Options, OPTION_LETTERS};
-use crate::repeats;
+use crate::text::constitution::{Constitution, Principle};
+use crate::text::conversation::{self, Conversation};
+use crate::text::named::Named;
+use crate::text::prompt::{Options, OPTION_LETTERS};
+use crate::text::repeats;
 
 fn js_err(e: impl std::fmt::Display) -> JsError {
     JsError::new(&e.to_string())
@@ -40,16 +41,16 @@ pub fn validate_constitution(json: &str) -> Result<JsValue, JsError> {
 }
 
 /// The largest relative error of this build's matrix kernels against plain
-/// arithmetic (see [`crate::kernels`]); the worker uses the relaxed-SIMD build only
-/// when it is below [`crate::kernels::TOLERANCE`], returned as `kernelTolerance`.
+/// arithmetic (see [`crate::engine::kernels`]); the worker uses the relaxed-SIMD build only
+/// when it is below [`crate::engine::kernels::TOLERANCE`], returned as `kernelTolerance`.
 #[wasm_bindgen(js_name = kernelSelfCheck)]
 pub fn kernel_self_check() -> Result<f32, JsError> {
-    crate::kernels::max_relative_error().map_err(|e| JsError::new(&format!("{e:#}")))
+    crate::engine::kernels::max_relative_error().map_err(|e| JsError::new(&format!("{e:#}")))
 }
 
 #[wasm_bindgen(js_name = kernelTolerance)]
 pub fn kernel_tolerance() -> f32 {
-    crate::kernels::TOLERANCE
+    crate::engine::kernels::TOLERANCE
 }
 
 #[wasm_bindgen]
@@ -106,11 +107,7 @@ impl WasmJudge {
 
     #[wasm_bindgen(js_name = setScoring)]
     pub fn set_scoring(&mut self, scoring: &str) -> Result<(), JsError> {
-        let s = Scoring::parse(scoring).ok_or_else(|| {
-            JsError::new(&format!(
-                "unknown scoring {scoring:?}: use \"trained-head\" or \"zero-shot\""
-            ))
-        })?;
+        let s: Scoring = scoring.parse().map_err(js_err)?;
         self.judge.set_scoring(s).map_err(js_err)
     }
 
@@ -130,11 +127,7 @@ impl WasmJudge {
 
     #[wasm_bindgen(js_name = setLayout)]
     pub fn set_layout(&mut self, layout: &str) -> Result<(), JsError> {
-        self.judge.layout = Layout::parse(layout).ok_or_else(|| {
-            JsError::new(&format!(
-                "unknown layout {layout:?}: use \"principle-last\" or \"paper\""
-            ))
-        })?;
+        self.judge.layout = layout.parse().map_err(js_err)?;
         Ok(())
     }
 
@@ -242,18 +235,18 @@ impl WasmJudge {
             .collect();
         let principles = selected_principles(constitution_json, selector)?;
         let tok = self.judge.tokenizer();
-        let layout = self.judge.layout;
+        let template = self.judge.template();
         let orders = ordered_pairs(responses.len());
         let opts = |(a, b): (usize, usize)| Options {
             first: &responses[a],
             second: &responses[b],
         };
         let head = tok
-            .encode(&prompt::head(&conv.transcript()))
+            .encode(&template.head(&conv.transcript()))
             .map_err(js_err)?;
         let options = orders
             .iter()
-            .map(|&o| tok.encode(&prompt::shared_options(layout, opts(o))))
+            .map(|&o| tok.encode(&template.shared_options(opts(o))))
             .collect::<Result<Vec<_>, _>>()
             .map_err(js_err)?;
         let suffixes = principles
@@ -261,7 +254,7 @@ impl WasmJudge {
             .map(|p| {
                 orders
                     .iter()
-                    .map(|&o| tok.encode(&prompt::suffix(layout, &p.text, opts(o))))
+                    .map(|&o| tok.encode(&template.suffix(&p.text, opts(o))))
                     .collect::<Result<Vec<_>, _>>()
             })
             .collect::<Result<Vec<_>, _>>()

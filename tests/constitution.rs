@@ -1,7 +1,7 @@
 //! The built-in constitution must match the published text exactly, and every validation
 //! error must read the way a person fixing their file will see it.
 
-use principle_checker::constitution::*;
+use principle_checker::text::constitution::*;
 
 fn principle<'a>(c: &'a Constitution, id: &str) -> &'a Principle {
     c.principles

@@ -1,7 +1,7 @@
 //! Public-API tests for `conversation`: the HH-RLHF dev file, and random input
 //! that must never panic (the module parses pasted, untrusted text).
 
-use principle_checker::conversation::{
+use principle_checker::text::conversation::{
     split_comparison, validate_responses, Conversation, ConversationError, Role,
     MAX_CONVERSATION_CHARS, MAX_RESPONSES, MAX_RESPONSE_CHARS,
 };
@@ -286,7 +286,7 @@ fn the_repetition_defence_leaves_ordinary_responses_alone() {
         };
         for r in [chosen, rejected] {
             total += 1;
-            let (text, n) = principle_checker::repeats::collapse(&r);
+            let (text, n) = principle_checker::text::repeats::collapse(&r);
             if n > 0 {
                 assert!(text.len() < r.len());
                 changed.push((i + 1, n));

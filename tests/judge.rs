@@ -4,10 +4,11 @@
 
 mod common;
 
-use principle_checker::constitution::{Constitution, Principle};
+use principle_checker::judge::verdict::lead;
 use principle_checker::judge::{CheckInput, CheckResult, Judge, JudgeError, Scoring};
-use principle_checker::prompt::{self, Layout};
-use principle_checker::verdict::lead;
+use principle_checker::text::constitution::{Constitution, Principle};
+use principle_checker::text::named::Named;
+use principle_checker::text::prompt::{self, Layout};
 
 fn principles(ids: &str) -> Vec<Principle> {
     let c = Constitution::default_2023();

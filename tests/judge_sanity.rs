@@ -10,9 +10,9 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use principle_checker::constitution::Constitution;
-use principle_checker::conversation::{self, Conversation};
 use principle_checker::judge::{CheckInput, Scoring};
+use principle_checker::text::constitution::Constitution;
+use principle_checker::text::conversation::{self, Conversation};
 
 #[derive(serde::Deserialize)]
 struct Case {

@@ -4,9 +4,11 @@
 mod common;
 mod faults;
 
+use principle_checker::engine::manifest::{MODEL_FILE, TOKENIZER_FILE};
+use principle_checker::engine::tokenizer::TextTokenizer;
+use principle_checker::engine::{Model, ModelError, ModelFiles};
 use principle_checker::judge::Judge;
-use principle_checker::model::{Model, ModelError, ModelFiles, MODEL_FILE, TOKENIZER_FILE};
-use principle_checker::tokenizer::TextTokenizer;
+use principle_checker::text::named::Named;
 
 fn reference() -> (String, Vec<u32>, Vec<f32>) {
     let text = std::fs::read(common::model_dir().join("reference.json"))
@@ -137,8 +139,8 @@ fn digests_hashed_by_the_caller_are_checked_against_the_manifest() {
     let onnx = std::fs::read(dir.join(MODEL_FILE)).unwrap();
     let tokenizer = std::fs::read(dir.join(TOKENIZER_FILE)).unwrap();
     let (onnx_sha, tok_sha) = (
-        principle_checker::model::sha256_hex(&onnx),
-        principle_checker::model::sha256_hex(&tokenizer),
+        principle_checker::engine::manifest::sha256_hex(&onnx),
+        principle_checker::engine::manifest::sha256_hex(&tokenizer),
     );
     let ok = ModelFiles::from_hashed_bytes(
         &manifest,
@@ -237,7 +239,7 @@ fn a_tokenizer_of_another_model_is_refused() {
 
 #[test]
 fn a_manifest_for_another_format_is_refused() {
-    let err = principle_checker::model::Manifest::from_json(br#"{"format": "x/9"}"#)
+    let err = principle_checker::engine::Manifest::from_json(br#"{"format": "x/9"}"#)
         .err()
         .unwrap();
     assert!(
@@ -248,7 +250,7 @@ fn a_manifest_for_another_format_is_refused() {
     let dir = common::model_dir();
     let text = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
     let other = text.replace("principle-checker-model/1", "principle-checker-model/9");
-    let err = principle_checker::model::Manifest::from_json(other.as_bytes())
+    let err = principle_checker::engine::Manifest::from_json(other.as_bytes())
         .err()
         .unwrap();
     assert!(err.to_string().contains("this build reads"), "{err}");
@@ -339,7 +341,7 @@ fn branch_states_are_the_rows_the_pooled_state_is_the_mean_of() {
         assert_eq!(layers.len(), model.hidden_layers().len());
         for (rows, mean) in layers.iter().zip(means) {
             assert_eq!(rows.len(), b.len() * width, "one row per token");
-            assert_eq!(&principle_checker::model::mean_rows(rows, width), mean);
+            assert_eq!(&principle_checker::engine::mean_rows(rows, width), mean);
         }
     }
     // the two branches' rows differ: each is its own continuation
@@ -378,7 +380,7 @@ fn text_never_becomes_control_tokens() {
 /// `fuzz/fuzz_targets/prompt.rs`, which checks this on arbitrary text.
 #[test]
 fn prompt_pieces_tokenize_like_the_whole_prompt() {
-    use principle_checker::prompt::{Defence, Layout, Options, Template};
+    use principle_checker::text::prompt::{Defence, Layout, Options, Template};
     let files = common::files();
     let tok = TextTokenizer::from_bytes(&files.tokenizer).unwrap();
     let encode = |text: &str| tok.encode(text).unwrap();
@@ -392,7 +394,7 @@ fn prompt_pieces_tokenize_like_the_whole_prompt() {
     ] {
         let options = Options { first, second };
         for layout in [Layout::Paper, Layout::PrincipleLast] {
-            for defence in Defence::ALL {
+            for &defence in Defence::ALL {
                 let t = Template::new(layout, defence);
                 for transcript in ["Human: Hi?", "Human: (A) or (B)? ]]]"] {
                     let head = t.head(transcript);

@@ -213,8 +213,8 @@ async fn digests_from_the_page_are_checked_and_the_kernels_self_check() {
     let tokenizer = fetch("tokenizer.json").await;
     let onnx = fetch("model.onnx").await;
     let (onnx_sha, tok_sha) = (
-        principle_checker::model::sha256_hex(&onnx),
-        principle_checker::model::sha256_hex(&tokenizer),
+        principle_checker::engine::manifest::sha256_hex(&onnx),
+        principle_checker::engine::manifest::sha256_hex(&tokenizer),
     );
     let err = WasmJudge::from_hashed(&manifest, onnx, &tok_sha, tokenizer, &tok_sha)
         .err()

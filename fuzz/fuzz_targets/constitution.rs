@@ -7,7 +7,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use principle_checker::constitution::{
+use principle_checker::text::constitution::{
     Constitution, ConstitutionError, MAX_PRINCIPLES, MAX_PRINCIPLE_CHARS, SELECT_ALL,
 };
 

@@ -10,7 +10,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use principle_checker::conversation::{
+use principle_checker::text::conversation::{
     split_comparison, validate_responses, Conversation, ConversationError, Role,
     MAX_CONVERSATION_CHARS, MAX_RESPONSES, MAX_RESPONSE_CHARS, MIN_RESPONSES,
 };

@@ -17,11 +17,12 @@ mod cli {
 
     use clap::{Parser, Subcommand};
     use indicatif::{ProgressBar, ProgressStyle};
-    use principle_checker::constitution::{Constitution, Principle};
-    use principle_checker::conversation::{self, Conversation};
+    use principle_checker::engine::{self, ModelFiles, PooledLayers};
     use principle_checker::judge::{CheckInput, Judge, Scoring};
-    use principle_checker::model::{self, ModelFiles, PooledLayers};
-    use principle_checker::prompt::{Defence, Layout};
+    use principle_checker::text::constitution::{Constitution, Principle};
+    use principle_checker::text::conversation::{self, Conversation};
+    use principle_checker::text::named::{Named, UnknownName};
+    use principle_checker::text::prompt::Defence;
 
     #[derive(Parser)]
     #[command(
@@ -168,23 +169,12 @@ mod cli {
             )
         })?;
         let mut judge = Judge::new(&files).map_err(|e| e.to_string())?;
-        judge.layout = Layout::parse(&cli.layout).ok_or_else(|| {
-            format!(
-                "unknown layout {:?}: use \"principle-last\" or \"paper\"",
-                cli.layout
-            )
-        })?;
+        judge.layout = cli.layout.parse().map_err(|e: UnknownName| e.to_string())?;
         if let Some(d) = &cli.prompt_defence {
-            judge.defence = Defence::parse(d).ok_or_else(|| {
-                format!(
-                    "unknown prompt defence {d:?}: use \"none\", \"delimiters\", \"normalize\" or \"both\""
-                )
-            })?;
+            judge.defence = d.parse().map_err(|e: UnknownName| e.to_string())?;
         }
         if let Some(s) = &cli.scoring {
-            let s = Scoring::parse(s).ok_or_else(|| {
-                format!("unknown scoring {s:?}: use \"trained-head\" or \"zero-shot\"")
-            })?;
+            let s: Scoring = s.parse().map_err(|e: UnknownName| e.to_string())?;
             judge.set_scoring(s).map_err(|e| e.to_string())?;
         }
         eprintln!(
@@ -547,7 +537,7 @@ mod cli {
                             let pooled = read
                                 .states
                                 .iter()
-                                .map(|t| t.iter().map(|l| model::mean_rows(l, width)).collect())
+                                .map(|t| t.iter().map(|l| engine::mean_rows(l, width)).collect())
                                 .collect();
                             (read.conversation, pooled)
                         }),
@@ -926,7 +916,7 @@ mod cli {
     }
 
     /// Non-embedding parameters: the work per token (the embedding is a lookup).
-    fn approx_params(a: &principle_checker::model::Architecture) -> usize {
+    fn approx_params(a: &principle_checker::engine::Architecture) -> usize {
         let attn = a.hidden * a.heads * a.head_dim * 2 + a.hidden * a.kv_heads * a.head_dim * 2;
         let ffn_dim = if a.ffn > 0 { a.ffn } else { a.hidden * 8 / 3 };
         a.layers * (attn + 3 * a.hidden * ffn_dim)
@@ -935,7 +925,7 @@ mod cli {
     /// `judge --explain`: per principle, the plain-words summary and the parts that
     /// moved the verdict most, each signed towards the chosen response.
     fn print_evidence(result: &principle_checker::judge::CheckResult) {
-        use principle_checker::evidence;
+        use principle_checker::judge::evidence;
         if result.evidence.is_empty() {
             println!(
                 "\n(--explain: the zero-shot prompt gives no evidence; it needs the trained head)"
@@ -980,8 +970,8 @@ mod cli {
 
     /// The two dimensions that moved a pair's verdict most, signed towards response 1.
     fn leading_dimensions(
-        p: &principle_checker::verdict::PairJudgement,
-        dims: &[principle_checker::head::Dimension],
+        p: &principle_checker::judge::verdict::PairJudgement,
+        dims: &[principle_checker::judge::head::Dimension],
     ) -> String {
         let mut order: Vec<usize> = (0..p.by_dimension.len().min(dims.len())).collect();
         order.sort_by(|&a, &b| p.by_dimension[b].abs().total_cmp(&p.by_dimension[a].abs()));

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use principle_checker::engine::ModelFiles;
 use principle_checker::judge::{Judge, Scoring};
-use principle_checker::model::ModelFiles;
 
 pub fn model_dir() -> PathBuf {
     std::env::var_os("PRINCIPLE_CHECKER_MODEL")

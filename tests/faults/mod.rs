@@ -4,7 +4,7 @@
 //! so the module builds for wasm32 too.
 #![allow(dead_code)]
 
-use principle_checker::model::sha256_hex;
+use principle_checker::engine::manifest::sha256_hex;
 use serde_json::{json, Value};
 
 /// A decoder graph with the engine's inputs and `logits` but no KV-cache tensors

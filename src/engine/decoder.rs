@@ -1,269 +1,18 @@
-//! The only room that knows tract: a model folder (manifest + ONNX + tokenizer) becomes
-//! a runnable decoder with an explicit KV cache.
-//!
-//! The cache is a value the caller owns, not hidden state, so the judge can prefill the
-//! shared prefix once and branch every principle's suffix off the same cache.
+//! The decoder: a verified model file becomes a runnable network whose KV cache
+//! ([`KvCache`]) is passed in and out explicitly, so the judge can prefill a shared
+//! prefix once and branch every principle's suffix, or every response, off it.
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-use thiserror::Error;
 use tract_onnx::prelude::*;
 
-use crate::layers::LayerStack;
-
-/// The manifest's `format` value this build reads.
-pub const MANIFEST_FORMAT: &str = "principle-checker-model/1";
-
-#[derive(Debug, Error)]
-pub enum ModelError {
-    #[error("the model manifest is not valid: {0}")]
-    Manifest(String),
-    #[error("the model manifest has format {found:?}; this build reads {MANIFEST_FORMAT:?}")]
-    UnsupportedFormat { found: String },
-    #[error("{file} is {actual} bytes but the manifest says {expected}: the download is incomplete or the file was replaced")]
-    SizeMismatch {
-        file: String,
-        expected: u64,
-        actual: u64,
-    },
-    #[error("{file} does not match its checksum (sha256 {actual}, manifest says {expected}): the file is corrupt or belongs to another model; fetch it again")]
-    ChecksumMismatch {
-        file: String,
-        expected: String,
-        actual: String,
-    },
-    #[error("could not read {file}: {reason}")]
-    Io { file: String, reason: String },
-    #[error("the model file could not be loaded as an ONNX decoder: {0}")]
-    Onnx(String),
-    #[error("the model has no {0:?} input or output: it was not exported with a KV cache by tools/convert_gguf.py")]
-    MissingTensor(String),
-    #[error("the tokenizer has {tokenizer} tokens but the model has {model}: they belong to different models")]
-    VocabMismatch { tokenizer: usize, model: usize },
-    #[error("the model failed while running: {0}")]
-    Run(String),
-    /// A cache prefilled by the head's smaller graph, handed to the whole decoder that
-    /// has replaced it since: the caller prefills again.
-    #[error(
-        "this cache holds only the trained head's layers; the whole decoder cannot continue it"
-    )]
-    StaleCache,
-}
-
-/// The part of `manifest.json` that describes the network's shape.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct Architecture {
-    pub layers: usize,
-    pub hidden: usize,
-    pub heads: usize,
-    pub kv_heads: usize,
-    pub head_dim: usize,
-    /// Feed-forward width (for FLOP counts).
-    #[serde(default)]
-    pub ffn: usize,
-    pub vocab: usize,
-    pub context_length: usize,
-    #[serde(default)]
-    pub rms_eps: f64,
-    #[serde(default)]
-    pub rope_base: f64,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct FileEntry {
-    pub sha256: String,
-    pub bytes: u64,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct TokenInfo {
-    pub bos: u32,
-    pub eos: u32,
-    #[serde(default)]
-    pub special: Vec<String>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct Manifest {
-    pub format: String,
-    pub name: String,
-    #[serde(default)]
-    pub license: Option<String>,
-    #[serde(default)]
-    pub source: serde_json::Value,
-    #[serde(default)]
-    pub converter: serde_json::Value,
-    pub architecture: Architecture,
-    pub tokens: TokenInfo,
-    pub files: std::collections::BTreeMap<String, FileEntry>,
-}
-
-impl Manifest {
-    pub fn from_json(bytes: &[u8]) -> Result<Manifest, ModelError> {
-        let m: Manifest =
-            serde_json::from_slice(bytes).map_err(|e| ModelError::Manifest(e.to_string()))?;
-        if m.format != MANIFEST_FORMAT {
-            return Err(ModelError::UnsupportedFormat { found: m.format });
-        }
-        for f in [MODEL_FILE, TOKENIZER_FILE] {
-            if !m.files.contains_key(f) {
-                return Err(ModelError::Manifest(format!("it lists no {f}")));
-            }
-        }
-        Ok(m)
-    }
-
-    /// Checks a file's bytes against the manifest; the size first, because a truncated
-    /// download is the common case and deserves the plainer message.
-    pub fn verify(&self, file: &str, bytes: &[u8]) -> Result<(), ModelError> {
-        self.verify_digest(file, bytes, || sha256_hex(bytes))
-    }
-
-    /// [`Manifest::verify`] with a digest the caller computed over these very bytes:
-    /// the browser's WebCrypto hashes 98 MB in a tenth of the time wasm takes.
-    pub fn verify_digest(
-        &self,
-        file: &str,
-        bytes: &[u8],
-        digest: impl FnOnce() -> String,
-    ) -> Result<(), ModelError> {
-        let entry = self
-            .files
-            .get(file)
-            .ok_or_else(|| ModelError::Manifest(format!("it lists no {file}")))?;
-        if entry.bytes != bytes.len() as u64 {
-            return Err(ModelError::SizeMismatch {
-                file: file.into(),
-                expected: entry.bytes,
-                actual: bytes.len() as u64,
-            });
-        }
-        let actual = digest();
-        if !actual.eq_ignore_ascii_case(&entry.sha256) {
-            return Err(ModelError::ChecksumMismatch {
-                file: file.into(),
-                expected: entry.sha256.clone(),
-                actual,
-            });
-        }
-        Ok(())
-    }
-}
-
-pub const MANIFEST_FILE: &str = "manifest.json";
-pub const MODEL_FILE: &str = "model.onnx";
-pub const TOKENIZER_FILE: &str = "tokenizer.json";
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
-/// The three files of a model folder, checked against the manifest.
-pub struct ModelFiles {
-    pub manifest: Manifest,
-    pub onnx: Vec<u8>,
-    pub tokenizer: Vec<u8>,
-}
-
-impl ModelFiles {
-    pub fn from_bytes(
-        manifest: &[u8],
-        onnx: Vec<u8>,
-        tokenizer: Vec<u8>,
-    ) -> Result<ModelFiles, ModelError> {
-        let manifest = Manifest::from_json(manifest)?;
-        manifest.verify(TOKENIZER_FILE, &tokenizer)?;
-        manifest.verify(MODEL_FILE, &onnx)?;
-        Ok(ModelFiles {
-            manifest,
-            onnx,
-            tokenizer,
-        })
-    }
-
-    /// [`ModelFiles::from_bytes`] for bytes the caller has already hashed: each
-    /// digest (hex sha256 of that file's bytes) is checked against the manifest
-    /// instead of hashing again.
-    pub fn from_hashed_bytes(
-        manifest: &[u8],
-        onnx: Vec<u8>,
-        onnx_sha256: &str,
-        tokenizer: Vec<u8>,
-        tokenizer_sha256: &str,
-    ) -> Result<ModelFiles, ModelError> {
-        let manifest = Manifest::from_json(manifest)?;
-        manifest.verify_digest(TOKENIZER_FILE, &tokenizer, || tokenizer_sha256.into())?;
-        manifest.verify_digest(MODEL_FILE, &onnx, || onnx_sha256.into())?;
-        Ok(ModelFiles {
-            manifest,
-            onnx,
-            tokenizer,
-        })
-    }
-
-    #[cfg(not(target_arch = "wasm32"))]
-    pub fn from_dir(dir: &std::path::Path) -> Result<ModelFiles, ModelError> {
-        let read = |name: &str| {
-            let p = dir.join(name);
-            std::fs::read(&p).map_err(|e| ModelError::Io {
-                file: p.display().to_string(),
-                reason: e.to_string(),
-            })
-        };
-        ModelFiles::from_bytes(
-            &read(MANIFEST_FILE)?,
-            read(MODEL_FILE)?,
-            read(TOKENIZER_FILE)?,
-        )
-    }
-}
+use super::error::ModelError;
+use super::kv::KvCache;
+use super::layers::LayerStack;
+use super::manifest::{Architecture, Manifest};
+use super::weights::read_expanded;
 
 type Plan = Arc<TypedSimplePlan>;
-
-/// Keys and values of every layer for the tokens seen so far.
-///
-/// Values are reference-counted tensors: branching a cache (one per principle off a
-/// shared prefix) copies pointers, not megabytes.
-#[derive(Clone)]
-pub struct KvCache {
-    tensors: Vec<TValue>,
-    len: usize,
-}
-
-impl KvCache {
-    /// Number of tokens the cache holds.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// Bytes held, for memory reports.
-    pub fn bytes(&self) -> usize {
-        self.tensors.iter().map(|t| t.len() * 4).sum()
-    }
-
-    /// The cache of the first `len` tokens: a causal model's keys and values for a
-    /// prefix do not depend on what came after it, so an edited text keeps the part
-    /// before the edit.
-    pub fn truncated(&self, len: usize) -> Result<KvCache, ModelError> {
-        if len >= self.len {
-            return Ok(self.clone());
-        }
-        let tensors = self
-            .tensors
-            .iter()
-            // [batch, kv heads, tokens, head dim]
-            .map(|t| t.slice(2, 0, len).map(|t| t.into_tvalue()))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ModelError::Run(format!("truncating the cache: {e}")))?;
-        Ok(KvCache { tensors, len })
-    }
-}
 
 /// A loaded decoder: `forward(cache, ids) → (last-position logits, longer cache)`,
 /// and for the trained judge head `prefill` and `pooled_hidden`.
@@ -288,26 +37,6 @@ struct Graphs {
     full: Option<Arc<Runner>>,
     /// The file, while `full` is still to be built.
     onnx: Option<Vec<u8>>,
-}
-
-/// The file parsed, its quantized weights expanded to f32 (tract would fold the ONNX
-/// dequantization ops itself, at a 3.4 GB peak), and the framework that reads it.
-pub(crate) fn read_expanded(
-    onnx: &[u8],
-) -> Result<
-    (
-        tract_onnx::Onnx,
-        tract_onnx::pb::ModelProto,
-        crate::weights::Expanded,
-    ),
-    ModelError,
-> {
-    let framework = tract_onnx::onnx();
-    let mut proto = framework
-        .proto_model_for_read(&mut &onnx[..])
-        .map_err(|e| ModelError::Onnx(format!("{e:#}")))?;
-    let expanded = crate::weights::expand_quantized(&mut proto).map_err(ModelError::Onnx)?;
-    Ok((framework, proto, expanded))
 }
 
 /// What a pass is for: the trained head's hidden states (no logits), or logits.
@@ -354,7 +83,7 @@ impl Runner {
             .model_for_proto_model(&proto)
             .map_err(onnx_err)?;
         drop(proto);
-        expanded.install(&mut model).map_err(ModelError::Onnx)?;
+        expanded.install(&mut model)?;
         let name_of = |o: &OutletId| model.node(o.node).name.clone();
         let input_names: Vec<String> = model
             .input_outlets()
@@ -657,7 +386,7 @@ impl Model {
     /// part and divided by the branch's token count, so that the parts (with the
     /// tokens in no part) add up to the mean: `token_parts[b][t]` names token `t`'s
     /// part of branch `b` (of `parts[b]`). Returns `[branch](mean, [part])`, each
-    /// `[layer][hidden]`. What evidence splits a verdict by ([`crate::evidence`]);
+    /// `[layer][hidden]`. What evidence splits a verdict by ([`crate::judge::evidence`]);
     /// the same pass, nothing run twice.
     pub fn pooled_parts(
         &self,
@@ -866,7 +595,7 @@ impl Model {
 /// never becomes all −∞ (which would give NaN in softmax).
 const MASKED: f32 = -1e9;
 
-fn run_err(e: TractError) -> ModelError {
+pub(super) fn run_err(e: TractError) -> ModelError {
     ModelError::Run(format!("{e:#}"))
 }
 

@@ -55,7 +55,7 @@ const READS_FORMATS: [&str; 4] = [
 ];
 
 /// The head trained for the default model (see BENCHMARKS.md, "Trained judge").
-pub const DEFAULT_HEAD_JSON: &str = include_str!("../judges/smollm2-135m-head.json");
+pub const DEFAULT_HEAD_JSON: &str = include_str!("../../judges/smollm2-135m-head.json");
 
 #[derive(Debug, Error)]
 pub enum HeadError {
@@ -900,7 +900,7 @@ mod tests {
 
     #[test]
     fn the_embedded_head_matches_its_recorded_checksum() {
-        let sums = include_str!("../judges/SHA256SUMS");
+        let sums = include_str!("../../judges/SHA256SUMS");
         let digest = Sha256::digest(DEFAULT_HEAD_JSON.as_bytes());
         let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
         assert!(

@@ -8,7 +8,7 @@
 //! load: one read of the weights per pass, small next to the matrix products of the
 //! few hundred tokens a head pass runs (`BENCHMARKS.md` measures both). The whole
 //! decoder, which generates one token at a time and would pay that packing at every
-//! token, is still one graph with constant weights ([`crate::model`]).
+//! token, is still one graph with constant weights ([`crate::engine`]).
 
 use std::collections::{HashMap, HashSet};
 
@@ -19,7 +19,8 @@ use tract_onnx::pb::{
 };
 use tract_onnx::prelude::*;
 
-use crate::model::{Architecture, ModelError};
+use super::error::ModelError;
+use super::manifest::Architecture;
 
 /// What the converter names the first layer's values (`tools/convert_gguf.py`): every
 /// value of layer `l` starts with `l{l}.`, its cache is `past_key_values.{l}.*` in and
@@ -67,7 +68,7 @@ impl LayerStack {
     /// `None` for a file that exports no hidden states (nothing for a head to read).
     pub fn build(arch: &Architecture, onnx: &[u8]) -> Result<Option<LayerStack>, ModelError> {
         let onnx_err = |e: TractError| ModelError::Onnx(format!("{e:#}"));
-        let (framework, mut proto, expanded) = crate::model::read_expanded(onnx)?;
+        let (framework, mut proto, expanded) = super::weights::read_expanded(onnx)?;
         let mut tensors = expanded.into_tensors();
         let graph = proto.graph.take().unwrap_or_default();
         let mut hidden_layers: Vec<usize> = graph
@@ -98,12 +99,11 @@ impl LayerStack {
                 let name = format!("l{l}.{suffix}");
                 let tensor = match tensors.remove(&name) {
                     Some(t) => t,
-                    None => crate::weights::f32_initializer(
+                    None => crate::engine::weights::f32_initializer(
                         initializers
                             .get(name.as_str())
                             .ok_or_else(|| ModelError::MissingTensor(name.clone()))?,
-                    )
-                    .map_err(ModelError::Onnx)?,
+                    )?,
                 };
                 layer.push(tensor.into_tvalue());
             }

@@ -6,7 +6,7 @@
 //! read: no second model pass, no sampling, no surrogate model. The one non-linear
 //! score (a small reward network) is split by integrated gradients along the straight
 //! line from the baseline, which for a one-layer network has a closed form
-//! ([`crate::head::Head::attribute`]): also exact, also complete.
+//! ([`crate::judge::head::Head::attribute`]): also exact, also complete.
 //!
 //! Shares are measured from a stated baseline, the average reply the head was trained
 //! on, so that a sentence like an average reply weighs nothing and a long neutral
@@ -27,12 +27,12 @@ pub const LONG_SENTENCE_WORDS: usize = 30;
 const MIN_CLAUSE_WORDS: usize = 8;
 
 /// The parts evidence is reported for: sentences of `text` (split as
-/// [`crate::repeats`] splits them), long ones further split into clauses. Byte
+/// [`crate::text::repeats`] splits them), long ones further split into clauses. Byte
 /// ranges that cover `text` exactly, in order; a part keeps its trailing spaces.
 pub fn parts(text: &str) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut start = 0;
-    for sentence in crate::repeats::sentences(text) {
+    for sentence in crate::text::repeats::sentences(text) {
         let end = start + sentence.len();
         out.extend(clauses(text, start..end));
         start = end;

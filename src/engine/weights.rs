@@ -19,6 +19,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use thiserror::Error;
 use tract_onnx::pb::{
     attribute_proto::AttributeType, tensor_proto::DataType, AttributeProto, GraphProto, ModelProto,
     NodeProto, TensorProto,
@@ -26,6 +27,18 @@ use tract_onnx::pb::{
 use tract_onnx::prelude::*;
 use tract_onnx::tract_hir::infer::InferenceFact;
 use tract_onnx::tract_hir::ops::konst::Const;
+
+use super::error::ModelError;
+
+/// Why the quantized weights could not be expanded: the file is not what
+/// tools/convert_gguf.py writes, or tract refused a tensor.
+#[derive(Debug, Error)]
+pub enum WeightsError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("a weight tensor could not be built")]
+    Tract(#[source] TractError),
+}
 
 /// f32 weights computed from their blocks, each waiting to replace the placeholder
 /// initializer of the same name once tract has parsed the graph.
@@ -60,20 +73,26 @@ impl Expanded {
     }
 
     /// Puts each expanded tensor in place of its placeholder constant.
-    pub fn install(self, model: &mut InferenceModel) -> Result<(), String> {
+    pub fn install(self, model: &mut InferenceModel) -> Result<(), WeightsError> {
         for (name, marker, value) in self.tensors {
             let id = model
                 .node_by_name(&name)
-                .map_err(|_| format!("the parsed model lost the weight {name:?}"))?
+                .map_err(|_| {
+                    WeightsError::Invalid(format!("the parsed model lost the weight {name:?}"))
+                })?
                 .id;
             let node = model.node_mut(id);
             match node.op_as::<Const>() {
                 Some(c) if **c.val() == marker => {}
-                _ => return Err(format!("{name:?} is not the placeholder left for it")),
+                _ => {
+                    return Err(WeightsError::Invalid(format!(
+                        "{name:?} is not the placeholder left for it"
+                    )))
+                }
             }
             let value = value.into_arc_tensor();
-            let fact = TypedFact::try_from(value.clone()).map_err(|e| format!("{e:#}"))?;
-            node.op = Box::new(Const::new(value).map_err(|e| format!("{e:#}"))?);
+            let fact = TypedFact::try_from(value.clone()).map_err(WeightsError::Tract)?;
+            node.op = Box::new(Const::new(value).map_err(WeightsError::Tract)?);
             node.outputs[0].fact = InferenceFact::from(fact);
         }
         Ok(())
@@ -83,7 +102,7 @@ impl Expanded {
 /// Replaces each quantized weight's dequantization chain (and a `Transpose(perm=[1,
 /// 0])` reading it) with a placeholder initializer, removes the chain, and returns
 /// the f32 values for [`Expanded::install`].
-pub fn expand_quantized(model: &mut ModelProto) -> Result<Expanded, String> {
+pub fn expand_quantized(model: &mut ModelProto) -> Result<Expanded, WeightsError> {
     let Some(graph) = model.graph.as_mut() else {
         return Ok(Expanded {
             tensors: Vec::new(),
@@ -109,12 +128,12 @@ pub fn expand_quantized(model: &mut ModelProto) -> Result<Expanded, String> {
         .collect();
     let expanded: HashSet<String> = weights.iter().map(|(w, _)| w.clone()).collect();
     matmuls_read_weights_directly(graph, &expanded);
-    let find = |graph: &GraphProto, name: String| -> Result<usize, String> {
+    let find = |graph: &GraphProto, name: String| -> Result<usize, WeightsError> {
         index
             .get(&name)
             .copied()
             .filter(|&i| !graph.initializer[i].raw_data.is_empty())
-            .ok_or_else(|| format!("the model has no initializer {name:?}"))
+            .ok_or_else(|| WeightsError::Invalid(format!("the model has no initializer {name:?}")))
     };
     let mut tensors = Vec::with_capacity(weights.len());
     for (w, q4) in &weights {
@@ -231,11 +250,13 @@ impl<'a> Blocks<'a> {
         q: &'a TensorProto,
         scale: &TensorProto,
         min: &TensorProto,
-    ) -> Result<Blocks<'a>, String> {
+    ) -> Result<Blocks<'a>, WeightsError> {
         let (rows, blocks) = block_dims(q, 16)?;
         let (scale, min) = (f16s(scale)?, f16s(min)?);
         if scale.len() != rows * blocks || min.len() != rows * blocks {
-            return Err(format!("{w}: scales or minimums do not match its blocks"));
+            return Err(WeightsError::Invalid(format!(
+                "{w}: scales or minimums do not match its blocks"
+            )));
         }
         Ok(Blocks {
             rows,
@@ -247,11 +268,13 @@ impl<'a> Blocks<'a> {
     }
 
     /// Q8_0: per block of 32, signed bytes; value = byte × scale.
-    fn q8_0(w: &str, q: &'a TensorProto, scale: &TensorProto) -> Result<Blocks<'a>, String> {
+    fn q8_0(w: &str, q: &'a TensorProto, scale: &TensorProto) -> Result<Blocks<'a>, WeightsError> {
         let (rows, blocks) = block_dims(q, 32)?;
         let scale = f16s(scale)?;
         if scale.len() != rows * blocks {
-            return Err(format!("{w}: scales do not match its blocks"));
+            return Err(WeightsError::Invalid(format!(
+                "{w}: scales do not match its blocks"
+            )));
         }
         Ok(Blocks {
             rows,
@@ -299,14 +322,14 @@ impl<'a> Blocks<'a> {
     }
 
     /// The weight as stored: `[rows, cols]`.
-    fn plain(&self) -> Result<Tensor, String> {
+    fn plain(&self) -> Result<Tensor, WeightsError> {
         let mut out = f32_tensor(self.rows, self.cols)?;
         let mut view = out
             .to_plain_array_view_mut::<f32>()
-            .map_err(|e| format!("{e:#}"))?;
+            .map_err(WeightsError::Tract)?;
         let values = view
             .as_slice_mut()
-            .ok_or("a new tensor is not contiguous")?;
+            .ok_or_else(|| WeightsError::Invalid("a new tensor is not contiguous".into()))?;
         for (r, row) in values.chunks_exact_mut(self.cols).enumerate() {
             self.row(r, row);
         }
@@ -316,17 +339,17 @@ impl<'a> Blocks<'a> {
 }
 
 /// A `[rows, cols]` f32 tensor whose every element the caller writes.
-fn f32_tensor(rows: usize, cols: usize) -> Result<Tensor, String> {
+fn f32_tensor(rows: usize, cols: usize) -> Result<Tensor, WeightsError> {
     // SAFETY: f32 has no invalid bit patterns, so even an element left unwritten is a
     // valid (if meaningless) value; every caller writes all of them. Skipping the
     // zeroing saves a pass over 540 MB at every load.
-    unsafe { Tensor::uninitialized::<f32>(&[rows, cols]) }.map_err(|e| format!("{e:#}"))
+    unsafe { Tensor::uninitialized::<f32>(&[rows, cols]) }.map_err(WeightsError::Tract)
 }
 
 /// A plain f32 initializer (a norm's weights) as a tract tensor.
-pub fn f32_initializer(t: &TensorProto) -> Result<Tensor, String> {
+pub fn f32_initializer(t: &TensorProto) -> Result<Tensor, WeightsError> {
     if t.data_type != DataType::Float as i32 {
-        return Err(format!("{} is not f32 data", t.name));
+        return Err(WeightsError::Invalid(format!("{} is not f32 data", t.name)));
     }
     let shape: Vec<usize> = t.dims.iter().map(|&d| d.max(0) as usize).collect();
     let values: Vec<f32> = if t.raw_data.is_empty() {
@@ -337,13 +360,16 @@ pub fn f32_initializer(t: &TensorProto) -> Result<Tensor, String> {
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect()
     };
-    Tensor::from_shape(&shape, &values).map_err(|e| format!("{}: {e:#}", t.name))
+    Tensor::from_shape(&shape, &values).map_err(WeightsError::Tract)
 }
 
 /// `[rows, blocks, 1]` f16 values (scales or minimums) as f32.
-fn f16s(t: &TensorProto) -> Result<Vec<f32>, String> {
+fn f16s(t: &TensorProto) -> Result<Vec<f32>, WeightsError> {
     if t.data_type != DataType::Float16 as i32 || !t.raw_data.len().is_multiple_of(2) {
-        return Err(format!("{} is not raw f16 data", t.name));
+        return Err(WeightsError::Invalid(format!(
+            "{} is not raw f16 data",
+            t.name
+        )));
     }
     Ok(t.raw_data
         .chunks_exact(2)
@@ -352,24 +378,24 @@ fn f16s(t: &TensorProto) -> Result<Vec<f32>, String> {
 }
 
 /// The dims `[rows, blocks, per_block]` of a block tensor, checked against its bytes.
-fn block_dims(t: &TensorProto, per_block: i64) -> Result<(usize, usize), String> {
+fn block_dims(t: &TensorProto, per_block: i64) -> Result<(usize, usize), WeightsError> {
     match t.dims[..] {
         [rows, blocks, b] if b == per_block && rows > 0 && blocks > 0 => {
             let (rows, blocks) = (rows as usize, blocks as usize);
             if t.raw_data.len() != rows * blocks * b as usize {
-                return Err(format!(
+                return Err(WeightsError::Invalid(format!(
                     "{} has {} bytes for dims {:?}",
                     t.name,
                     t.raw_data.len(),
                     t.dims
-                ));
+                )));
             }
             Ok((rows, blocks))
         }
-        _ => Err(format!(
+        _ => Err(WeightsError::Invalid(format!(
             "{} has dims {:?}, expected [rows, blocks, {per_block}]",
             t.name, t.dims
-        )),
+        ))),
     }
 }
 
@@ -411,6 +437,19 @@ fn prune(graph: &mut GraphProto) {
         .chain(outputs)
         .collect();
     graph.initializer.retain(|t| used.contains(&t.name));
+}
+
+/// The file parsed, its quantized weights expanded to f32 (tract would fold the ONNX
+/// dequantization ops itself, at a 3.4 GB peak), and the framework that reads it.
+pub(super) fn read_expanded(
+    onnx: &[u8],
+) -> Result<(tract_onnx::Onnx, tract_onnx::pb::ModelProto, Expanded), ModelError> {
+    let framework = tract_onnx::onnx();
+    let mut proto = framework
+        .proto_model_for_read(&mut &onnx[..])
+        .map_err(|e| ModelError::Onnx(format!("{e:#}")))?;
+    let expanded = expand_quantized(&mut proto)?;
+    Ok((framework, proto, expanded))
 }
 
 #[cfg(test)]
@@ -599,6 +638,6 @@ mod tests {
             ..Default::default()
         };
         let err = expand_quantized(&mut model).err().unwrap();
-        assert_eq!(err, "w.q8 has 31 bytes for dims [1, 1, 32]");
+        assert_eq!(err.to_string(), "w.q8 has 31 bytes for dims [1, 1, 32]");
     }
 }

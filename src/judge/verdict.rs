@@ -3,7 +3,7 @@
 //! Kept apart from the model so that every number the page shows can be checked by a
 //! unit test in milliseconds.
 
-use crate::evidence::PairEvidence;
+use crate::judge::evidence::PairEvidence;
 use serde::{Deserialize, Serialize};
 
 /// P(first letter) from the two answer logits: the paper's "normalized probability of
@@ -35,7 +35,7 @@ pub struct PairJudgement {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub by_dimension: Vec<f64>,
     /// With the trained head: the same logit split among the sentences of both
-    /// responses ([`crate::evidence`]).
+    /// responses ([`crate::judge::evidence`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<PairEvidence>,
 }
@@ -81,11 +81,11 @@ pub struct PrincipleVerdict {
     #[serde(default)]
     pub too_close: bool,
     /// With the trained head: in plain words, which sentences most decided the
-    /// choice against the runner-up ([`crate::evidence::summary`]).
+    /// choice against the runner-up ([`crate::judge::evidence::summary`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub because: Option<String>,
     /// With the trained head: what the principle is judged on, in words
-    /// ([`crate::evidence::reads`]).
+    /// ([`crate::judge::evidence::reads`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reads: Option<String>,
 }

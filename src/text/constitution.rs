@@ -28,7 +28,7 @@ pub const MAX_PRINCIPLE_CHARS: usize = 1000;
 /// ambiguous.
 pub const SELECT_ALL: &str = "all";
 
-static DEFAULT_2023_JSON: &str = include_str!("../constitutions/claude-2023.json");
+static DEFAULT_2023_JSON: &str = include_str!("../../constitutions/claude-2023.json");
 
 /// Where a principle came from. Kept separate from the principles so a user can select a
 /// whole source (`udhr`) at once and a view can credit it.

@@ -1,0 +1,46 @@
+//! What can go wrong between a model folder and a finished pass, in words that name
+//! the file or the part: the engine's one error type, with no tract types in it, so
+//! the manifest checks can use it without the runtime.
+
+use thiserror::Error;
+
+use super::manifest::MANIFEST_FORMAT;
+use super::weights::WeightsError;
+
+#[derive(Debug, Error)]
+pub enum ModelError {
+    #[error("the model manifest is not valid: {0}")]
+    Manifest(String),
+    #[error("the model manifest has format {found:?}; this build reads {MANIFEST_FORMAT:?}")]
+    UnsupportedFormat { found: String },
+    #[error("{file} is {actual} bytes but the manifest says {expected}: the download is incomplete or the file was replaced")]
+    SizeMismatch {
+        file: String,
+        expected: u64,
+        actual: u64,
+    },
+    #[error("{file} does not match its checksum (sha256 {actual}, manifest says {expected}): the file is corrupt or belongs to another model; fetch it again")]
+    ChecksumMismatch {
+        file: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("could not read {file}: {reason}")]
+    Io { file: String, reason: String },
+    #[error("the model file could not be loaded as an ONNX decoder: {0}")]
+    Onnx(String),
+    #[error("the model's quantized weights could not be expanded")]
+    Weights(#[from] WeightsError),
+    #[error("the model has no {0:?} input or output: it was not exported with a KV cache by tools/convert_gguf.py")]
+    MissingTensor(String),
+    #[error("the tokenizer has {tokenizer} tokens but the model has {model}: they belong to different models")]
+    VocabMismatch { tokenizer: usize, model: usize },
+    #[error("the model failed while running: {0}")]
+    Run(String),
+    /// A cache prefilled by the head's smaller graph, handed to the whole decoder that
+    /// has replaced it since: the caller prefills again.
+    #[error(
+        "this cache holds only the trained head's layers; the whole decoder cannot continue it"
+    )]
+    StaleCache,
+}

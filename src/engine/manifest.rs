@@ -1,0 +1,179 @@
+//! A model folder's manifest and the checks that its files are the ones it names
+//! (sizes, then sha256). Needs no tract: the page verifies a download before the
+//! engine parses a byte of it.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::error::ModelError;
+
+/// The manifest's `format` value this build reads.
+pub const MANIFEST_FORMAT: &str = "principle-checker-model/1";
+
+/// The part of `manifest.json` that describes the network's shape.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Architecture {
+    pub layers: usize,
+    pub hidden: usize,
+    pub heads: usize,
+    pub kv_heads: usize,
+    pub head_dim: usize,
+    /// Feed-forward width (for FLOP counts).
+    #[serde(default)]
+    pub ffn: usize,
+    pub vocab: usize,
+    pub context_length: usize,
+    #[serde(default)]
+    pub rms_eps: f64,
+    #[serde(default)]
+    pub rope_base: f64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct FileEntry {
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct TokenInfo {
+    pub bos: u32,
+    pub eos: u32,
+    #[serde(default)]
+    pub special: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Manifest {
+    pub format: String,
+    pub name: String,
+    #[serde(default)]
+    pub license: Option<String>,
+    #[serde(default)]
+    pub source: serde_json::Value,
+    #[serde(default)]
+    pub converter: serde_json::Value,
+    pub architecture: Architecture,
+    pub tokens: TokenInfo,
+    pub files: std::collections::BTreeMap<String, FileEntry>,
+}
+
+impl Manifest {
+    pub fn from_json(bytes: &[u8]) -> Result<Manifest, ModelError> {
+        let m: Manifest =
+            serde_json::from_slice(bytes).map_err(|e| ModelError::Manifest(e.to_string()))?;
+        if m.format != MANIFEST_FORMAT {
+            return Err(ModelError::UnsupportedFormat { found: m.format });
+        }
+        for f in [MODEL_FILE, TOKENIZER_FILE] {
+            if !m.files.contains_key(f) {
+                return Err(ModelError::Manifest(format!("it lists no {f}")));
+            }
+        }
+        Ok(m)
+    }
+
+    /// Checks a file's bytes against the manifest; the size first, because a truncated
+    /// download is the common case and deserves the plainer message.
+    pub fn verify(&self, file: &str, bytes: &[u8]) -> Result<(), ModelError> {
+        self.verify_digest(file, bytes, || sha256_hex(bytes))
+    }
+
+    /// [`Manifest::verify`] with a digest the caller computed over these very bytes:
+    /// the browser's WebCrypto hashes 98 MB in a tenth of the time wasm takes.
+    pub fn verify_digest(
+        &self,
+        file: &str,
+        bytes: &[u8],
+        digest: impl FnOnce() -> String,
+    ) -> Result<(), ModelError> {
+        let entry = self
+            .files
+            .get(file)
+            .ok_or_else(|| ModelError::Manifest(format!("it lists no {file}")))?;
+        if entry.bytes != bytes.len() as u64 {
+            return Err(ModelError::SizeMismatch {
+                file: file.into(),
+                expected: entry.bytes,
+                actual: bytes.len() as u64,
+            });
+        }
+        let actual = digest();
+        if !actual.eq_ignore_ascii_case(&entry.sha256) {
+            return Err(ModelError::ChecksumMismatch {
+                file: file.into(),
+                expected: entry.sha256.clone(),
+                actual,
+            });
+        }
+        Ok(())
+    }
+}
+
+pub const MANIFEST_FILE: &str = "manifest.json";
+pub const MODEL_FILE: &str = "model.onnx";
+pub const TOKENIZER_FILE: &str = "tokenizer.json";
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// The three files of a model folder, checked against the manifest.
+pub struct ModelFiles {
+    pub manifest: Manifest,
+    pub onnx: Vec<u8>,
+    pub tokenizer: Vec<u8>,
+}
+
+impl ModelFiles {
+    pub fn from_bytes(
+        manifest: &[u8],
+        onnx: Vec<u8>,
+        tokenizer: Vec<u8>,
+    ) -> Result<ModelFiles, ModelError> {
+        let manifest = Manifest::from_json(manifest)?;
+        manifest.verify(TOKENIZER_FILE, &tokenizer)?;
+        manifest.verify(MODEL_FILE, &onnx)?;
+        Ok(ModelFiles {
+            manifest,
+            onnx,
+            tokenizer,
+        })
+    }
+
+    /// [`ModelFiles::from_bytes`] for bytes the caller has already hashed: each
+    /// digest (hex sha256 of that file's bytes) is checked against the manifest
+    /// instead of hashing again.
+    pub fn from_hashed_bytes(
+        manifest: &[u8],
+        onnx: Vec<u8>,
+        onnx_sha256: &str,
+        tokenizer: Vec<u8>,
+        tokenizer_sha256: &str,
+    ) -> Result<ModelFiles, ModelError> {
+        let manifest = Manifest::from_json(manifest)?;
+        manifest.verify_digest(TOKENIZER_FILE, &tokenizer, || tokenizer_sha256.into())?;
+        manifest.verify_digest(MODEL_FILE, &onnx, || onnx_sha256.into())?;
+        Ok(ModelFiles {
+            manifest,
+            onnx,
+            tokenizer,
+        })
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn from_dir(dir: &std::path::Path) -> Result<ModelFiles, ModelError> {
+        let read = |name: &str| {
+            let p = dir.join(name);
+            std::fs::read(&p).map_err(|e| ModelError::Io {
+                file: p.display().to_string(),
+                reason: e.to_string(),
+            })
+        };
+        ModelFiles::from_bytes(
+            &read(MANIFEST_FILE)?,
+            read(MODEL_FILE)?,
+            read(TOKENIZER_FILE)?,
+        )
+    }
+}

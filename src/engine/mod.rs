@@ -1,0 +1,23 @@
+//! The engine: a model folder becomes token ids in and states or logits out. The only
+//! part of the crate that knows tract (and the tokenizer library); nothing here knows
+//! what a principle or a verdict is.
+//!
+//! Order of use: [`manifest`] checks the files → [`tokenizer`] turns text into ids →
+//! [`weights`] expands the quantized blocks → [`layers`] (the head's layers, one
+//! layer's plan run per layer) or [`decoder`] (the whole network) runs them, carrying
+//! a [`kv::KvCache`] the caller owns. [`kernels`] checks the matrix kernels of the
+//! build at hand.
+
+pub mod decoder;
+pub mod error;
+pub mod kernels;
+pub mod kv;
+pub mod layers;
+pub mod manifest;
+pub mod tokenizer;
+pub mod weights;
+
+pub use decoder::{mean_rows, Model, PooledLayers};
+pub use error::ModelError;
+pub use kv::KvCache;
+pub use manifest::{Architecture, Manifest, ModelFiles};

@@ -1,0 +1,384 @@
+//! What the trained head has read, kept between checks: the conversation's KV cache
+//! and each response's pooled states, keyed by token ids, so read-ahead, an edit to
+//! one response, or another set of principles runs the model only on what is new.
+
+use std::collections::HashMap;
+
+use super::{Judge, JudgeError, Scoring};
+use crate::engine::{KvCache, ModelError, PooledLayers};
+use crate::judge::evidence;
+use crate::text::{prompt, repeats};
+
+/// What the trained head has read: the last conversation's keys and values, and the
+/// pooled states of each response read after it, keyed by token ids.
+///
+/// A response's states depend only on the conversation and its own text, so text
+/// read ahead while it was typed ([`Judge::read_ahead`]), a response left unchanged
+/// while another was edited, or the same pair checked under other principles needs no
+/// model pass at all: the check is a few dot products. Only one conversation is kept
+/// (its cache is megabytes: 25 layers of keys and values per token); an edit to it
+/// keeps the cache of the tokens before the edit.
+///
+/// Both are dropped when the whole decoder replaces the head's smaller graph (the
+/// zero-shot prompt or a chain of thought needed logits): its cache has more layers,
+/// and its states differ from the smaller graph's in the last digits, so a check
+/// never mixes the two.
+#[derive(Default)]
+pub(super) struct Readings {
+    context: Vec<u32>,
+    cache: Option<KvCache>,
+    /// The conversation's state where the reply begins ([`Model::prefill_with_state`]).
+    context_state: PooledLayers,
+    responses: HashMap<Vec<u32>, Remembered>,
+    /// Read by the whole decoder ([`Model::full_graph_built`]) rather than the head's graph.
+    by_whole_decoder: bool,
+}
+
+/// One response's reading as [`Readings`] keeps it.
+#[derive(Clone)]
+struct Remembered {
+    pooled: PooledLayers,
+    /// The part of each token it was split by (text with the same tokens splits the
+    /// same way, except where the tokenizer drops characters: then it is read again).
+    token_parts: Vec<Option<usize>>,
+    /// Each part's share of the pooled state, as the head's features (empty without
+    /// a head).
+    parts: Vec<Vec<f32>>,
+}
+
+/// What the head reads of one conversation and its responses, every exported layer.
+#[derive(Clone, Debug)]
+pub struct Reading {
+    /// The conversation's state at its last token, where the assistant's reply begins:
+    /// what the request asks, for scores whose sense depends on it.
+    pub conversation: PooledLayers,
+    /// Each response's states pooled over its tokens.
+    pub responses: Vec<PooledLayers>,
+    /// Each response's parts (sentences, clauses), for evidence.
+    pub parts: Vec<ResponseParts>,
+}
+
+/// A response split into the parts evidence names ([`crate::judge::evidence::parts`]).
+#[derive(Clone, Debug, Default)]
+pub struct ResponseParts {
+    /// The parts' texts, concatenating to the response as read.
+    pub texts: Vec<String>,
+    /// Each part's tokens' features summed and divided by the response's token
+    /// count (the head's features; empty when no head is loaded).
+    pub features: Vec<Vec<f32>>,
+    /// Each part's fraction of the response's tokens.
+    pub shares: Vec<f32>,
+}
+
+/// A response encoded as the assistant's turn: its tokens, and its parts.
+struct Branch {
+    ids: Vec<u32>,
+    token_parts: Vec<Option<usize>>,
+    parts: Vec<String>,
+}
+
+impl Branch {
+    fn shares(&self) -> Vec<f32> {
+        let n = self.ids.len() as f32;
+        (0..self.parts.len())
+            .map(|p| self.token_parts.iter().filter(|t| **t == Some(p)).count() as f32 / n)
+            .collect()
+    }
+}
+
+/// Responses remembered for the current conversation (about 20 KB each).
+const MAX_REMEMBERED_RESPONSES: usize = 32;
+
+fn common_prefix(a: &[u32], b: &[u32]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
+
+/// What [`Judge::response_states`] read.
+pub struct ResponseStates {
+    /// The conversation's tokens, as the head reads it.
+    pub context: Vec<u32>,
+    /// Each response's tokens, as the assistant's turn after it.
+    pub responses: Vec<Vec<u32>>,
+    /// `[response][layer][tokens × hidden]`, layers in [`Model::hidden_layers`] order.
+    pub states: Vec<Vec<Vec<f32>>>,
+    /// The conversation's state where the reply begins, as [`Reading::conversation`].
+    pub conversation: PooledLayers,
+}
+
+/// The responses as a check reads them: runs of a repeated sentence collapsed, so
+/// that a head learns from what it will be shown.
+fn collapsed(responses: &[String]) -> Vec<String> {
+    responses
+        .iter()
+        .map(|r| repeats::collapse(r).0.into_owned())
+        .collect()
+}
+
+impl Judge {
+    /// Each response read as the assistant's turn after the conversation, pooled
+    /// (`[response][layer][hidden]` over the layers the graph exports), and the
+    /// conversation's own state where the reply begins. The conversation is run once
+    /// and the responses continue it side by side.
+    pub fn response_features(
+        &self,
+        transcript: &str,
+        responses: &[String],
+    ) -> Result<Reading, JudgeError> {
+        let responses = collapsed(responses);
+        Ok(self.read_responses(transcript, &responses)?.0)
+    }
+
+    /// Only the conversation's state of [`Judge::response_features`] (the responses
+    /// are encoded to refuse what would not fit, as a check does, but not run):
+    /// for adding that state to features exported before it was kept. Nothing is
+    /// remembered.
+    pub fn conversation_features(
+        &self,
+        transcript: &str,
+        responses: &[String],
+    ) -> Result<PooledLayers, JudgeError> {
+        let (context, _) = self.encode_reading(transcript, &collapsed(responses))?;
+        Ok(self
+            .model
+            .prefill_with_state(&self.model.empty_cache(), &context)?
+            .1)
+    }
+
+    /// Reads `responses` after the conversation ahead of a check, so that the check
+    /// itself finds them read: the page calls it as the text settles. Takes what a
+    /// check would take, one response or more (each as [`crate::text::conversation::readable_response`]
+    /// gives it); returns the tokens the model ran (0 when everything was read before,
+    /// and always with zero-shot scoring, whose prompts depend on the principle).
+    pub fn read_ahead(&self, transcript: &str, responses: &[String]) -> Result<usize, JudgeError> {
+        if self.head.is_none() || self.scoring != Scoring::TrainedHead {
+            return Ok(0);
+        }
+        let responses = collapsed(responses);
+        Ok(self.read_responses(transcript, &responses)?.1)
+    }
+
+    /// Forgets what [`Judge::read_ahead`] and earlier checks read, so the next check
+    /// runs the model again: for benchmarks, which time the same text repeatedly.
+    pub fn forget_readings(&self) {
+        *self.lock_readings() = Readings::default();
+    }
+
+    fn lock_readings(&self) -> std::sync::MutexGuard<'_, Readings> {
+        self.readings
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// [`Judge::response_features`] and the number of tokens the model ran: the
+    /// conversation once (unless [`Readings`] holds it), then every response not read
+    /// before, side by side in one pass over its cache.
+    pub(super) fn read_responses(
+        &self,
+        transcript: &str,
+        responses: &[String],
+    ) -> Result<(Reading, usize), JudgeError> {
+        let (context, branches) = self.encode_reading(transcript, responses)?;
+        let mut readings = self.lock_readings();
+        match self.read_into(&mut readings, &context, &branches) {
+            // the whole decoder replaced the head's graph while the conversation was
+            // read (another thread needed logits)
+            Err(JudgeError::Model(ModelError::StaleCache)) => {
+                *readings = Readings::default();
+                self.read_into(&mut readings, &context, &branches)
+            }
+            read => read,
+        }
+    }
+
+    /// The tokens of the conversation as the head reads it, and of each response as
+    /// the assistant's turn after it; refused when a response would not fit after it.
+    fn encode_reading(
+        &self,
+        transcript: &str,
+        responses: &[String],
+    ) -> Result<(Vec<u32>, Vec<Branch>), JudgeError> {
+        let context = self.tokenizer.encode(&prompt::context(transcript))?;
+        let branches = responses
+            .iter()
+            .map(|r| {
+                let turn = prompt::response_turn(r);
+                // the turn ends with the response as read
+                let text = r.trim();
+                let start = turn.len() - text.len();
+                let ranges = evidence::parts(text);
+                let (ids, offsets) = self.tokenizer.encode_with_offsets(&turn)?;
+                Ok(Branch {
+                    ids,
+                    token_parts: evidence::token_parts(&offsets, start, &ranges),
+                    parts: ranges.into_iter().map(|p| text[p].to_string()).collect(),
+                })
+            })
+            .collect::<Result<Vec<_>, JudgeError>>()?;
+        let longest = branches.iter().map(|b| b.ids.len()).max().unwrap_or(0);
+        if context.len() + longest > self.max_prompt_tokens {
+            let total = context.len() + longest;
+            return Err(JudgeError::TooLong {
+                part: "the conversation and the longest response".into(),
+                part_tokens: total,
+                total,
+                limit: self.max_prompt_tokens,
+                over: total - self.max_prompt_tokens,
+            });
+        }
+        Ok((context, branches))
+    }
+
+    /// Every token's residual stream of each response read as [`Judge::response_features`]
+    /// reads it, with the tokens read: for trying read-outs other than the mean, and
+    /// for training on the states (`principle-checker features --states`). Nothing
+    /// is remembered.
+    pub fn response_states(
+        &self,
+        transcript: &str,
+        responses: &[String],
+    ) -> Result<ResponseStates, JudgeError> {
+        let responses = collapsed(responses);
+        let (context, branches) = self.encode_reading(transcript, &responses)?;
+        let (cache, conversation) = self
+            .model
+            .prefill_with_state(&self.model.empty_cache(), &context)?;
+        let branches: Vec<Vec<u32>> = branches.into_iter().map(|b| b.ids).collect();
+        let states = self.model.branch_states(&cache, &[], &branches)?;
+        Ok(ResponseStates {
+            context,
+            responses: branches,
+            states,
+            conversation,
+        })
+    }
+
+    /// [`Judge::read_responses`] once [`Readings`] is locked.
+    fn read_into(
+        &self,
+        readings: &mut Readings,
+        context: &[u32],
+        branches: &[Branch],
+    ) -> Result<(Reading, usize), JudgeError> {
+        let mut tokens = 0;
+        let whole = self.model.full_graph_built();
+        let cache = match &readings.cache {
+            Some(cache) if readings.context == context && readings.by_whole_decoder == whole => {
+                cache.clone()
+            }
+            cached => {
+                // an edit keeps the conversation's cache up to its first changed token
+                let kept = match cached {
+                    Some(cache) if readings.by_whole_decoder == whole => {
+                        let same = common_prefix(&readings.context, context);
+                        // at least one token to run: the last one's state is what follows
+                        cache.truncated(same.min(context.len().saturating_sub(1)))?
+                    }
+                    _ => self.model.empty_cache(),
+                };
+                let (cache, context_state) = self
+                    .model
+                    .prefill_with_state(&kept, &context[kept.len()..])?;
+                tokens += context.len() - kept.len();
+                *readings = Readings {
+                    context: context.to_vec(),
+                    cache: Some(cache.clone()),
+                    context_state,
+                    responses: HashMap::new(),
+                    by_whole_decoder: whole,
+                };
+                cache
+            }
+        };
+        let mut missing: Vec<&Branch> = branches
+            .iter()
+            .filter(|b| {
+                readings
+                    .responses
+                    .get(&b.ids)
+                    .is_none_or(|r| r.token_parts != b.token_parts)
+            })
+            .collect();
+        missing.sort_unstable_by(|a, b| a.ids.cmp(&b.ids));
+        missing.dedup_by(|a, b| a.ids == b.ids);
+        if !missing.is_empty() {
+            let ids: Vec<Vec<u32>> = missing.iter().map(|b| b.ids.clone()).collect();
+            let token_parts: Vec<Vec<Option<usize>>> =
+                missing.iter().map(|b| b.token_parts.clone()).collect();
+            let counts: Vec<usize> = missing.iter().map(|b| b.parts.len()).collect();
+            let read = self
+                .model
+                .pooled_parts(&cache, &[], &ids, &token_parts, &counts)?;
+            tokens += ids.iter().map(Vec::len).sum::<usize>();
+            if readings.responses.len() + missing.len() > MAX_REMEMBERED_RESPONSES {
+                readings
+                    .responses
+                    .retain(|ids, _| branches.iter().any(|b| &b.ids == ids));
+            }
+            let exported = self.model.hidden_layers();
+            for ((ids, token_parts), (pooled, parts)) in ids.into_iter().zip(token_parts).zip(read)
+            {
+                let parts = match &self.head {
+                    Some(head) if head.readable_from(&exported) => parts
+                        .iter()
+                        .filter_map(|p| head.features(&exported, p))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                readings.responses.insert(
+                    ids,
+                    Remembered {
+                        pooled,
+                        token_parts,
+                        parts,
+                    },
+                );
+            }
+        }
+        let reading = Reading {
+            conversation: readings.context_state.clone(),
+            responses: branches
+                .iter()
+                .map(|b| readings.responses[&b.ids].pooled.clone())
+                .collect(),
+            parts: branches
+                .iter()
+                .map(|b| ResponseParts {
+                    texts: b.parts.clone(),
+                    features: readings.responses[&b.ids].parts.clone(),
+                    shares: b.shares(),
+                })
+                .collect(),
+        };
+        Ok((reading, tokens))
+    }
+
+    /// Each principle's text read after [`prompt::PRINCIPLE_INTRO`], pooled like
+    /// [`Judge::response_features`]; all principles run in one pass.
+    pub fn principle_features(&self, texts: &[&str]) -> Result<Vec<PooledLayers>, JudgeError> {
+        let intro = self.tokenizer.encode(prompt::PRINCIPLE_INTRO)?;
+        let cache = self.model.prefill(&self.model.empty_cache(), &intro)?;
+        let branches = texts
+            .iter()
+            .map(|t| self.tokenizer.encode(&prompt::principle_text(t)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut out = Vec::with_capacity(texts.len());
+        // a bounded number of tokens per pass: the attention bias is tokens × total
+        let mut start = 0;
+        while start < branches.len() {
+            let mut end = start;
+            let mut n = 0;
+            while end < branches.len()
+                && (end == start || n + branches[end].len() <= self.batch_tokens)
+            {
+                n += branches[end].len();
+                end += 1;
+            }
+            out.extend(
+                self.model
+                    .pooled_hidden(&cache, &[], &branches[start..end])?,
+            );
+            start = end;
+        }
+        Ok(out)
+    }
+}
