@@ -21,7 +21,6 @@ import { chromium } from "playwright-core";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const LONG = 30 * 60_000;
 
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(name);

@@ -1,7 +1,8 @@
 """One decoder layer's seven matrix products (SmolLM2-135M shapes, 361 rows: the
 standard check), as f32 MatMul and as int8 MatMulInteger with dynamically quantized
 activations (per tensor, as ONNX's DynamicQuantizeLinear does), for the ignored wasm
-test research/int8_probe.rs, which times both in Chromium (BENCHMARKS.md, "int8").
+test research/int8_probe.rs, which times both in Chromium
+(research/notes/read-ahead-and-workers-2026-11-28.md, "int8 kernels").
 
     python research/int8_layer_probe.py DIR      # writes DIR/layer-f32.onnx, DIR/layer-int8.onnx
 """

@@ -1,6 +1,7 @@
 //! Would int8 kernels speed up the head's pass? One layer's seven matrix products,
 //! f32 against int8 with dynamically quantized activations, timed in the browser; a
-//! measurement, so ignored (BENCHMARKS.md, "int8"). Run it for both wasm builds:
+//! measurement, so ignored (research/notes/read-ahead-and-workers-2026-11-28.md, "int8
+//! kernels"). Run it for both wasm builds:
 //!
 //! ```text
 //! python3 research/int8_layer_probe.py /tmp/int8 && python3 tools/serve.py /tmp/int8 8766 &

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""How far a linear read-out of the frozen model goes (BENCHMARKS.md, "What limits a
-head on frozen features"): a logistic probe on one layer's pooled state at a time, and
-the AI-risk probe trained on fewer comparisons per behaviour file. Same folds, probe
+"""How far a linear read-out of the frozen model goes
+(research/notes/trained-judge-two-scores.md, "What limits a head on frozen features"):
+a logistic probe on one layer's pooled state at a time, and the AI-risk probe trained
+on fewer comparisons per behaviour file. Same folds, probe
 and seed as tools/train_judge.py; reads the features scripts/train-judge.sh wrote.
 
     python research/probe_sweep.py target/judge [--layers 0,4,8,12,16,20,24,28]

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Read-outs of the frozen model's per-token states other than the head's mean, on
-HH-RLHF (BENCHMARKS.md, "Tried 2026-12-01"): a principle-free logistic probe
-(tools/train_judge.py's probe_direction) on chosen − rejected features, 5-fold
-cross-validated over three fold splits (the head's split and two others), at a few
-L2 strengths.
+HH-RLHF (research/notes/trained-judge-two-scores.md, "Tried 2026-12-01"): a
+principle-free logistic probe (tools/train_judge.py's probe_direction) on chosen −
+rejected features, 5-fold cross-validated over three fold splits (the head's split and
+two others), at a few L2 strengths.
 
 Features: each response's states averaged over layers 16-24, pooled as the mean
 (what the head reads), the mean of the first or last K tokens, the last token's

@@ -26,8 +26,8 @@ import json
 import os
 import sys
 
-import numpy as np
 import gguf
+import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
@@ -261,9 +261,9 @@ def build_graph(reader, fmt, hidden_layers=()):
                               producer_name="principle-checker/convert_gguf.py",
                               producer_version=str(CONVERTER_VERSION))
     model.ir_version = 8
-    arch_info = dict(layers=n_layer, hidden=hidden, ffn=int(field(reader, "llama.feed_forward_length")), heads=n_head, kv_heads=n_kv, head_dim=head_dim,
-                     vocab=vocab, rms_eps=eps, rope_base=base,
-                     context_length=int(field(reader, "llama.context_length", 2048)))
+    arch_info = {"layers": n_layer, "hidden": hidden, "ffn": int(field(reader, "llama.feed_forward_length")), "heads": n_head, "kv_heads": n_kv, "head_dim": head_dim,
+                 "vocab": vocab, "rms_eps": eps, "rope_base": base,
+                 "context_length": int(field(reader, "llama.context_length", 2048))}
     return model, arch_info
 
 

@@ -39,11 +39,12 @@ ATTACKS = {
 
 def build(src, out, n):
     rows = []
-    for line in open(src):
-        if line.strip():
-            rows.append(json.loads(line))
-        if len(rows) == n:
-            break
+    with open(src) as f:
+        for line in f:
+            if line.strip():
+                rows.append(json.loads(line))
+            if len(rows) == n:
+                break
     os.makedirs(out, exist_ok=True)
     for name, attack in ATTACKS.items():
         with open(os.path.join(out, name + ".jsonl"), "w") as f:
@@ -56,7 +57,8 @@ def build(src, out, n):
 
 def report(suite, results):
     def load(name):
-        r = json.load(open(os.path.join(results, name + ".json")))
+        with open(os.path.join(results, name + ".json")) as f:
+            r = json.load(f)
         return r, {c["line"]: c["p_chosen"] for c in r["per_comparison"]}
 
     base_report, base = load("none")
@@ -93,7 +95,8 @@ def main():
     else:
         out = report(args.suite, args.results)
         if args.json:
-            json.dump(out, open(args.json, "w"), indent=1)
+            with open(args.json, "w") as f:
+                json.dump(out, f, indent=1)
 
 
 if __name__ == "__main__":

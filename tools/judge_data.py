@@ -42,7 +42,7 @@ def split_question(q):
     stem = re.sub(r"^Question:\s*", "", stem)
     rest = re.sub(r"\n\s*Answer:\s*$", "", q[m.end():].rstrip())
     choices = {}
-    for cm in re.finditer(r"^\s*\(([A-H])\)\s*(.*?)(?=^\s*\([A-H]\)|\Z)", rest, re.S | re.M):
+    for cm in re.finditer(r"^\s*\(([A-H])\)\s*(.*?)(?=^\s*\([A-H]\)|\Z)", rest, re.DOTALL | re.MULTILINE):
         choices[cm.group(1)] = cm.group(2).strip()
     return (stem, choices) if stem and choices else None
 
@@ -66,7 +66,8 @@ def main():
     rng = random.Random(args.seed)
     out, counts = [], {}
     for behaviour in sorted(SAFE_FIELD):
-        rows = [json.loads(l) for l in open(os.path.join(args.data_dir, behaviour + ".jsonl"))]
+        with open(os.path.join(args.data_dir, behaviour + ".jsonl")) as f:
+            rows = [json.loads(l) for l in f]
         good = []
         for r in rows:
             parsed = split_question(r["question"])

@@ -41,7 +41,6 @@ import argparse
 import collections
 import csv
 import gzip
-import io
 import json
 import os
 import random
@@ -306,7 +305,7 @@ def gsm8k(b, data, n_help, n_respect, n_honest):
 
     for k, (q, body, final) in enumerate(answers[:n_help]):
         ans = full(body, final) if b.rng.random() < 0.5 else short(body, final)
-        other_q, other_body, other_final = answers[(k + 1) % n_help]
+        _other_q, other_body, other_final = answers[(k + 1) % n_help]
         kind, worse = b.negatives(ans, full(other_body, other_final))
         b.add("helpfulness", "gsm8k", "gsm8k", kind, q, ans, worse)
     for q, body, final in answers[n_help: n_help + n_respect]:
@@ -382,9 +381,9 @@ def bbq(b, data, per_category_fair, per_category_honest):
             people = [i for i in range(3) if info[i][1] != "unknown"]
             if len(unknown) != 1 or len(people) != 2:
                 continue
-            stereo = set(g.lower() for g in r["additional_metadata"]["stereotyped_groups"])
+            stereo = {g.lower() for g in r["additional_metadata"]["stereotyped_groups"]}
 
-            def is_target(i):
+            def is_target(i, info=info, stereo=stereo):
                 tag = info[i][1].lower()
                 return tag in stereo or any(tag.endswith(s) or s.endswith(tag) for s in stereo)
 
@@ -397,7 +396,7 @@ def bbq(b, data, per_category_fair, per_category_honest):
             biased = target if r["question_polarity"] == "neg" else other
             conv = r["context"] + " " + r["question"]
 
-            def pick(i, long=None):
+            def pick(i, long=None, answers=answers):
                 a = answers[i].strip().rstrip(".")
                 a_low = a[0].lower() + a[1:] if a[:4] == "The " else a
                 phrases = {None: PICK_PHRASES, True: PICK_PHRASES_LONG, False: PICK_PHRASES}[long]
@@ -525,8 +524,7 @@ def main():
     toxigen(b, args.data_dir, per_group=40)
     persona(b, args.data_dir, per_file=60)
     with open(args.out, "w") as f:
-        for r in b.rows:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+        f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in b.rows)
     counts = collections.Counter((r["dimension"], r["source"], r["kind"]) for r in b.rows)
     shorter = collections.Counter((r["dimension"], r["kind"]) for r in b.rows if r["better_shorter"])
     by_kind = collections.Counter((r["dimension"], r["kind"]) for r in b.rows)

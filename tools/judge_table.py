@@ -9,7 +9,8 @@ fitting vs unrelated principles move the verdict from 0.5).
 import json
 import sys
 
-m = json.load(open(sys.argv[1]))
+with open(sys.argv[1]) as f:
+    m = json.load(f)
 pct = lambda x: "–" if x is None else f"{100 * x:.1f}%"
 print("| dimension / data set | pairs | held-out accuracy | better shorter | better longer | gap | relevance fitting / unrelated |")
 print("|---|---:|---:|---:|---:|---:|---|")

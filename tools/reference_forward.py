@@ -15,8 +15,8 @@ import argparse
 import json
 import os
 
-import numpy as np
 import gguf
+import numpy as np
 
 # fmt: off
 TEXT_IDS = [16865, 260, 1695, 6634, 826, 253, 1205, 284, 354, 11173, 42, 198, 198, 14917, 42, 1812, 314, 260,
@@ -34,9 +34,9 @@ def load(path):
         a = gguf.quants.dequantize(t.data, t.tensor_type).astype(np.float32)
         W[t.name] = a.reshape([int(d) for d in reversed(t.shape)])
     f = lambda k: r.fields[k].contents()
-    cfg = dict(n_layer=int(f("llama.block_count")), n_head=int(f("llama.attention.head_count")),
-               n_kv=int(f("llama.attention.head_count_kv")), eps=float(f("llama.attention.layer_norm_rms_epsilon")),
-               base=float(f("llama.rope.freq_base")))
+    cfg = {"n_layer": int(f("llama.block_count")), "n_head": int(f("llama.attention.head_count")),
+           "n_kv": int(f("llama.attention.head_count_kv")), "eps": float(f("llama.attention.layer_norm_rms_epsilon")),
+           "base": float(f("llama.rope.freq_base"))}
     return W, cfg
 
 

@@ -7,8 +7,8 @@ import json
 import sys
 
 cases, out = sys.argv[1], sys.argv[2]
-with open(out, "w") as f:
-    for line in open(cases):
+with open(out, "w") as f, open(cases) as src:
+    for line in src:
         c = json.loads(line)
         head = "\n\n" + c["conversation"] + "\n\nAssistant: "
         f.write(json.dumps({"chosen": head + c["better"], "rejected": head + c["worse"]}, ensure_ascii=False) + "\n")

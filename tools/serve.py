@@ -10,6 +10,7 @@ every response, as the browser page in www/ expects.
 import functools
 import http.server
 import sys
+from typing import ClassVar
 
 CSP = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; "
        "worker-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
@@ -17,9 +18,9 @@ CSP = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 's
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
-                      ".wasm": "application/wasm", ".js": "text/javascript", ".mjs": "text/javascript",
-                      ".json": "application/json", ".onnx": "application/octet-stream"}
+    extensions_map: ClassVar[dict[str, str]] = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+                                                ".wasm": "application/wasm", ".js": "text/javascript", ".mjs": "text/javascript",
+                                                ".json": "application/json", ".onnx": "application/octet-stream"}
 
     csp = False
 

@@ -55,6 +55,7 @@ trained on everything with the same settings.
 import argparse
 import collections
 import hashlib
+import itertools
 import json
 import os
 import time
@@ -133,7 +134,8 @@ def selected(ids, groups_of, spec):
 
 # ------------------------------------------------------------------ features
 def load_features(prefix):
-    meta = json.load(open(prefix + ".json"))
+    with open(prefix + ".json") as f:
+        meta = json.load(f)
     n = len(meta["rows"])
     shape = (n, meta["texts_per_row"], len(meta["layers"]), meta["hidden"])
     arr = np.fromfile(prefix + ".f32", dtype="<f4").reshape(shape)
@@ -141,8 +143,10 @@ def load_features(prefix):
     if os.path.exists(prefix + ".conv.f32"):
         # written with the responses, or later by `features --conversation-only` (its rows
         # in OUT.conv.json must be the same comparisons)
-        if os.path.exists(prefix + ".conv.json") and json.load(open(prefix + ".conv.json"))["rows"] != meta["rows"]:
-            raise SystemExit(f"{prefix}.conv.json: its rows differ from {prefix}.json's")
+        if os.path.exists(prefix + ".conv.json"):
+            with open(prefix + ".conv.json") as f:
+                if json.load(f)["rows"] != meta["rows"]:
+                    raise SystemExit(f"{prefix}.conv.json: its rows differ from {prefix}.json's")
         conv = np.fromfile(prefix + ".conv.f32", dtype="<f4").reshape(n, len(meta["layers"]), meta["hidden"])
     return meta, arr, conv
 
@@ -287,12 +291,14 @@ def final_reply(transcript):
 
 
 def load_pairs(args):
-    band = range(*(lambda lo, hi: (lo, hi + 1))(*(int(x) for x in args.layers.split("-"))))
+    lo, hi = (int(x) for x in args.layers.split("-"))
+    band = range(lo, hi + 1)
     P = Pairs()
     rng = np.random.default_rng(SEED)
     # HH-RLHF: the dev file, random folds (the same assignment as the first heads)
     rows, X, C, skipped = load_sharded(args.features, "hh", band)
-    hh_lines = open(args.hh).read().splitlines()
+    with open(args.hh) as f:
+        hh_lines = f.read().splitlines()
     texts = [json.loads(hh_lines[r]) for r in rows]
     hh_fold = rng.permutation(len(rows)) % 5
     shorter = [len(final_reply(t["chosen"])) < len(final_reply(t["rejected"])) for t in texts]
@@ -301,7 +307,8 @@ def load_pairs(args):
     print(f"HH pairs {len(rows)} (skipped {skipped})")
     # advanced-AI-risk questions, by behaviour file
     rows, X, C, skipped = load_sharded(args.features, "airisk", band)
-    lines = open(os.path.join(args.features, "airisk.jsonl")).read().splitlines()
+    with open(os.path.join(args.features, "airisk.jsonl")) as f:
+        lines = f.read().splitlines()
     texts = [json.loads(lines[r]) for r in rows]
     beh = [t["behaviour"] for t in texts]
     shorter = [len(final_reply(t["chosen"])) < len(final_reply(t["rejected"])) for t in texts]
@@ -309,7 +316,8 @@ def load_pairs(args):
     print(f"AI-risk pairs {len(rows)} (skipped {skipped})")
     # the other dimensions
     rows, X, C, skipped = load_sharded(args.features, "dims", band)
-    lines = open(os.path.join(args.features, "dims.jsonl")).read().splitlines()
+    with open(os.path.join(args.features, "dims.jsonl")) as f:
+        lines = f.read().splitlines()
     texts = [json.loads(lines[r]) for r in rows]
     P.add(X, C, [t["source"] for t in texts], [t["dimension"] for t in texts], [t["group"] for t in texts],
           [t["kind"] for t in texts], [t["better_shorter"] for t in texts], texts)
@@ -541,7 +549,7 @@ def calibration(P, prob, T, M):
                        ("other", ~np.isin(P.dataset, ["hh", "airisk"])), ("all", np.ones(len(P.dataset), bool))):
         f = fit & rows[:, None]
         bins = []
-        for lo, hi in zip(CALIBRATION_BINS, CALIBRATION_BINS[1:]):
+        for lo, hi in itertools.pairwise(CALIBRATION_BINS):
             m = f & (conf >= lo) & (conf < hi)
             bins.append({"from": lo, "to": min(hi, 1.0), "verdicts": int(m.sum()),
                          "accuracy": float(right[m].mean()) if m.any() else None})
@@ -587,7 +595,8 @@ def sanity(head, args, band, z, ids):
     use = [meta["layers"].index(l) for l in band]
     X = arr[:, :, use].mean(2)
     C = conversation_features(conv, use, len(X))
-    cases = [json.loads(l) for l in open(args.sanity)]
+    with open(args.sanity) as f:
+        cases = [json.loads(l) for l in f]
     prob = sigmoid(head.logits(X, C, z))
     col = {i: k for k, i in enumerate(ids)}
     by = collections.defaultdict(lambda: [0, 0, 0, 0])
@@ -644,7 +653,8 @@ def main():
     ARGS = args = ap.parse_args()
     t0 = time.time()
 
-    constitution = json.load(open(args.constitution))
+    with open(args.constitution) as f:
+        constitution = json.load(f)
     pmeta, parr, _ = load_features(os.path.join(args.features, "principles"))
     ids = pmeta["rows"]
     groups_of = {p["id"]: p["group"] for p in constitution["principles"]}
@@ -658,7 +668,7 @@ def main():
           + ", ".join(str(int((fold == f).sum())) for f in range(5)))
 
     metrics = {"settings": {k: v for k, v in vars(args).items() if k not in ("features", "out", "metrics")},
-               "seed": SEED, "pairs": int(len(P.group))}
+               "seed": SEED, "pairs": len(P.group)}
     if not args.no_cv:
         prob = np.zeros(T.shape)
         for f in range(5):

@@ -39,7 +39,7 @@ export function isBundled(base) {
 async function openCache() {
   try {
     return await caches.open(MODEL_CACHE);
-  } catch (e) {
+  } catch {
     // e.g. storage disabled, or an insecure context
     return null;
   }
@@ -48,7 +48,7 @@ async function openCache() {
 /** The manifest: the server's copy when reachable, else the cached one. */
 async function readManifest(base, cache) {
   const url = new URL("manifest.json", base).href;
-  let response = null;
+  let response;
   try {
     response = await fetch(url, { cache: "no-cache" });
     if (!response.ok) response = null;
