@@ -10,7 +10,7 @@ product could keep its cached conversation and run only the responses' pass with
 the adapted weights, and training costs a pass over the response tokens only.
 
 The score is the head's harmlessness direction on the response's pooled state
-(mean over the response's tokens, averaged over layers 16-24, as src/head.rs
+(mean over the response's tokens, averaged over layers 16-24, as src/judge/head.rs
 reads it): logit(chosen over rejected) = ((x_c - x_r) * s) . u, u starting from
 the frozen probe of the same fold (tools/train_judge.py's probe_direction), which
 is the row it is compared with; the held-out accuracy is printed after every epoch.

@@ -3,7 +3,7 @@
 #   pkg/          simd128 (.cargo/config.toml): runs in every current browser
 #   pkg/relaxed/  simd128 + relaxed SIMD: fused multiply-add kernels, used by
 #                 www/engine.js only where the browser validates relaxed SIMD and the
-#                 build's kernel self-check passes (src/kernels.rs)
+#                 build's kernel self-check passes (src/engine/kernels.rs)
 # The relaxed build has its own target folder: different RUSTFLAGS in one folder would
 # rebuild everything at every switch. wasm-opt is not run (../shared/WASM-BUILD-NOTES.md).
 # The name section (function names for debuggers' stack traces, 2.4 MB raw, ~0.5 MB

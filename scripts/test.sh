@@ -16,6 +16,7 @@ t=$SECONDS; stage "tools"; ensure_tools tests; took tools $t
 
 t=$SECONDS; stage "model"; bash scripts/setup-model.sh; took model $t
 t=$SECONDS; stage "cargo fmt --check"; cargo fmt --check; took fmt $t
+t=$SECONDS; stage "lints: ESLint (page, extension, e2e) and ruff (tools)"; bash scripts/lint.sh; took "js/python lints" $t
 t=$SECONDS; stage "clippy (native)"; cargo clippy --release --all-targets -- -D warnings; took "clippy native" $t
 t=$SECONDS; stage "clippy (wasm32)"; cargo clippy --release --target wasm32-unknown-unknown --lib --tests -- -D warnings; took "clippy wasm32" $t
 t=$SECONDS; stage "native tests"; cargo test --release; took "native tests" $t

@@ -7,15 +7,23 @@ use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 
 use crate::engine::ModelFiles;
-use crate::judge::{ordered_pairs, CheckInput, Judge, Scoring};
+use crate::judge::{ordered_pairs, CheckInput, CheckRun, Judge, OnVerdict, Scoring};
 use crate::text::constitution::{Constitution, Principle};
 use crate::text::conversation::{self, Conversation};
 use crate::text::named::Named;
 use crate::text::prompt::{Options, OPTION_LETTERS};
 use crate::text::repeats;
 
-fn js_err(e: impl std::fmt::Display) -> JsError {
-    JsError::new(&e.to_string())
+/// The error's sentence, then each cause's after a colon, as the CLI prints them.
+fn js_err(e: impl std::error::Error) -> JsError {
+    let mut message = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        message.push_str(": ");
+        message.push_str(&c.to_string());
+        cause = c.source();
+    }
+    JsError::new(&message)
 }
 
 fn to_js<T: serde::Serialize>(v: &T) -> Result<JsValue, JsError> {
@@ -53,9 +61,27 @@ pub fn kernel_tolerance() -> f32 {
     crate::engine::kernels::TOLERANCE
 }
 
+/// What the page may send, so it can say so before the engine refuses:
+/// `{minResponses, maxResponses, maxConversationChars, maxResponseChars,
+/// maxPrinciples, maxPrincipleChars}`.
+#[wasm_bindgen(js_name = inputLimits)]
+pub fn input_limits() -> Result<JsValue, JsError> {
+    use crate::text::constitution::{MAX_PRINCIPLES, MAX_PRINCIPLE_CHARS};
+    to_js(&serde_json::json!({
+        "minResponses": conversation::MIN_RESPONSES,
+        "maxResponses": conversation::MAX_RESPONSES,
+        "maxConversationChars": conversation::MAX_CONVERSATION_CHARS,
+        "maxResponseChars": conversation::MAX_RESPONSE_CHARS,
+        "maxPrinciples": MAX_PRINCIPLES,
+        "maxPrincipleChars": MAX_PRINCIPLE_CHARS,
+    }))
+}
+
 #[wasm_bindgen]
 pub struct WasmJudge {
     judge: Judge,
+    /// The check [`WasmJudge::begin_check`] started, until it is done or cancelled.
+    run: Option<CheckRun>,
 }
 
 #[wasm_bindgen]
@@ -65,7 +91,7 @@ impl WasmJudge {
     pub fn new(manifest: &[u8], onnx: Vec<u8>, tokenizer: Vec<u8>) -> Result<WasmJudge, JsError> {
         let files = ModelFiles::from_bytes(manifest, onnx, tokenizer).map_err(js_err)?;
         let judge = Judge::new(&files).map_err(js_err)?;
-        Ok(WasmJudge { judge })
+        Ok(WasmJudge { judge, run: None })
     }
 
     /// Like the constructor, for files the worker has just hashed with WebCrypto
@@ -83,7 +109,7 @@ impl WasmJudge {
             ModelFiles::from_hashed_bytes(manifest, onnx, onnx_sha256, tokenizer, tokenizer_sha256)
                 .map_err(js_err)?;
         let judge = Judge::new(&files).map_err(js_err)?;
-        Ok(WasmJudge { judge })
+        Ok(WasmJudge { judge, run: None })
     }
 
     #[wasm_bindgen(getter)]
@@ -133,45 +159,114 @@ impl WasmJudge {
 
     /// Judges `responses` (an array of strings) under the selected principles of a
     /// constitution (JSON; empty for the built-in one). `onVerdict(verdict, done, total)`
-    /// is called as each principle finishes; returning `false` cancels.
+    /// is called as each principle finishes; returning `false` cancels. In one call:
+    /// a caller that must stay responsive uses `beginCheck` and `stepCheck`.
     pub fn check(
-        &self,
+        &mut self,
         conversation_text: &str,
         responses: Array,
         constitution_json: &str,
         selector: &str,
         on_verdict: &Function,
     ) -> Result<JsValue, JsError> {
+        self.begin_check(conversation_text, responses, constitution_json, selector)?;
+        loop {
+            let step = self.step_check(on_verdict)?;
+            if js_sys::Reflect::get(&step, &"done".into()).is_ok_and(|d| d.is_truthy()) {
+                return js_sys::Reflect::get(&step, &"result".into())
+                    .map_err(|e| JsError::new(&format!("{e:?}")));
+            }
+        }
+    }
+
+    /// Starts a check (replacing any unfinished one): the input is parsed and its
+    /// lengths checked now, so every refusal comes before any model work; nothing is
+    /// read until `stepCheck`.
+    #[wasm_bindgen(js_name = beginCheck)]
+    pub fn begin_check(
+        &mut self,
+        conversation_text: &str,
+        responses: Array,
+        constitution_json: &str,
+        selector: &str,
+    ) -> Result<(), JsError> {
+        self.run = None;
         let (conv, responses) = read_inputs(conversation_text, &responses)?;
         let principles = selected_principles(constitution_json, selector)?;
         let transcript = conv.transcript();
-        let mut callback_error = None;
-        let result = self.judge.check(
-            &CheckInput {
+        let run = self
+            .judge
+            .begin(&CheckInput {
                 transcript: &transcript,
                 responses: &responses,
                 principles: &principles,
-            },
-            &mut |v, done, total| {
-                let args = (
-                    to_js(v),
-                    JsValue::from(done as u32),
-                    JsValue::from(total as u32),
-                );
-                let Ok(v) = args.0 else { return true };
-                match on_verdict.call3(&JsValue::NULL, &v, &args.1, &args.2) {
-                    Ok(r) => r.as_bool() != Some(false),
-                    Err(e) => {
-                        callback_error = Some(e);
-                        false
-                    }
+            })
+            .map_err(js_err)?;
+        self.run = Some(run);
+        Ok(())
+    }
+
+    /// Runs the started check one step (one batch of principles; the whole check with
+    /// the trained head), calling `onVerdict(verdict, done, total)` for each verdict.
+    /// Returns `{done, result}`: `result` is the result so far, its summaries and
+    /// ranking aggregated from the verdicts so far exactly as a finished result's
+    /// are, so the page never re-derives them. The worker yields between steps so a
+    /// Cancel (`cancelCheck`) gets through.
+    #[wasm_bindgen(js_name = stepCheck)]
+    pub fn step_check(&mut self, on_verdict: &Function) -> Result<JsValue, JsError> {
+        let run = self
+            .run
+            .as_mut()
+            .ok_or_else(|| JsError::new("no check is running: call beginCheck first"))?;
+        let mut callback_error = None;
+        let mut call = |v: &crate::judge::verdict::PrincipleVerdict, done: usize, total: usize| {
+            let Ok(v) = to_js(v) else { return true };
+            match on_verdict.call3(
+                &JsValue::NULL,
+                &v,
+                &JsValue::from(done as u32),
+                &JsValue::from(total as u32),
+            ) {
+                Ok(r) => r.as_bool() != Some(false),
+                Err(e) => {
+                    callback_error = Some(e);
+                    false
                 }
-            },
-        );
+            }
+        };
+        let on: &mut OnVerdict = &mut call;
+        let step = self.judge.step(run, on);
         if let Some(e) = callback_error {
+            self.run = None;
             return Err(JsError::new(&format!("the verdict callback failed: {e:?}")));
         }
-        to_js(&result.map_err(js_err)?)
+        let done = match step {
+            Ok(done) => done,
+            Err(e) => {
+                self.run = None;
+                return Err(js_err(e));
+            }
+        };
+        let result = to_js(&run.standing())?;
+        if done {
+            self.run = None;
+        }
+        to_js(&serde_json::json!({"done": done})).and_then(|o| {
+            js_sys::Reflect::set(&o, &"result".into(), &result)
+                .map(|_| o)
+                .map_err(|e| JsError::new(&format!("{e:?}")))
+        })
+    }
+
+    /// Stops the started check between steps and returns its result so far (or
+    /// `null` when none was running). The engine and everything it has read stay, so
+    /// the next check of the same text reads nothing again.
+    #[wasm_bindgen(js_name = cancelCheck)]
+    pub fn cancel_check(&mut self) -> Result<JsValue, JsError> {
+        match self.run.take() {
+            Some(run) => to_js(&run.standing()),
+            None => Ok(JsValue::NULL),
+        }
     }
 
     /// Reads the conversation and each response that is already complete enough to

@@ -523,3 +523,44 @@ fn the_conversation_state_is_the_same_read_with_the_responses_or_alone() {
         .fold(0f32, f32::max);
     assert!(gap > 0.1, "{gap}");
 }
+
+#[test]
+fn a_check_run_in_steps_stands_as_the_engine_aggregates_and_ends_as_one_check() {
+    let judge = common::zero_shot_judge();
+    let (conv, mut responses) = common::fixture();
+    responses.push("I would rather not say.".to_string());
+    let ps = principles("udhr-01,udhr-02,sparrow-08,research-1-02,research-1-03,research-2-01");
+    let input = CheckInput {
+        transcript: &conv,
+        responses: &responses,
+        principles: &ps,
+    };
+    let mut run = judge.begin(&input).unwrap();
+    assert_eq!(run.progress(), (0, ps.len()));
+    let mut standings = Vec::new();
+    while !judge.step(&mut run, &mut |_, _, _| true).unwrap() {
+        standings.push(run.standing());
+    }
+    // the shared prefixes are a step of their own, then at least two batches
+    assert!(standings.len() >= 2, "{} steps", standings.len() + 1);
+    assert!(standings[0].verdicts.is_empty());
+    let whole = check_all(judge, &conv, &responses, &ps).unwrap();
+    let stepped = run.standing();
+    assert_eq!(
+        serde_json::to_value(&stepped).unwrap(),
+        serde_json::to_value(&whole).unwrap()
+    );
+    for s in standings.iter().filter(|s| !s.verdicts.is_empty()) {
+        let k = s.verdicts.len();
+        assert!(k < ps.len());
+        // the verdicts so far, aggregated as a finished result aggregates them:
+        // Bradley–Terry ranking and summaries over exactly those verdicts
+        let again = CheckResult::new(s.scoring, s.layout, 3, whole.verdicts[..k].to_vec(), 0);
+        assert_eq!(s.ranking, again.ranking);
+        assert_eq!(
+            serde_json::to_value(&s.overall).unwrap(),
+            serde_json::to_value(&again.overall).unwrap()
+        );
+        assert_eq!(s.overall.as_ref().unwrap().principles, k);
+    }
+}

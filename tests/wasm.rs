@@ -57,7 +57,12 @@ fn fixture() -> (String, Array) {
 }
 
 /// A check of one principle (`research-1-02`), each verdict streamed to `on_verdict`.
-fn check_one(judge: &WasmJudge, conv: &str, responses: Array, on_verdict: &Function) -> JsValue {
+fn check_one(
+    judge: &mut WasmJudge,
+    conv: &str,
+    responses: Array,
+    on_verdict: &Function,
+) -> JsValue {
     judge
         .check(conv, responses, "", "research-1-02", on_verdict)
         .map_err(JsValue::from)
@@ -70,7 +75,7 @@ fn first_verdict(result: &JsValue) -> JsValue {
 
 #[wasm_bindgen_test]
 async fn real_model_scores_one_principle_in_the_browser() {
-    let (judge, t0, loaded) = load_judge().await;
+    let (mut judge, t0, loaded) = load_judge().await;
     let (conv, responses) = fixture();
     let seen = Array::new();
     let seen2 = seen.clone();
@@ -80,7 +85,7 @@ async fn real_model_scores_one_principle_in_the_browser() {
             true
         },
     );
-    let result = check_one(&judge, &conv, responses, cb.as_ref().unchecked_ref());
+    let result = check_one(&mut judge, &conv, responses, cb.as_ref().unchecked_ref());
     let done = js_sys::Date::now();
     assert_eq!(seen.length(), 1, "one verdict streamed");
     // the model from setup-model.sh exports what the embedded trained head reads
@@ -137,7 +142,7 @@ async fn real_model_scores_one_principle_in_the_browser() {
     assert_eq!((one, two), (1.0, 2.0));
     assert!(a > b && b > 0.0, "{a} then {b}");
     assert!(judge.read_ahead("", responses.clone()).is_err());
-    let again = check_one(&judge, &conv, responses, cb.as_ref().unchecked_ref());
+    let again = check_one(&mut judge, &conv, responses, cb.as_ref().unchecked_ref());
     let tokens = js_sys::Reflect::get(&again, &"tokens_processed".into()).unwrap();
     assert_eq!(tokens.as_f64(), Some(0.0));
     let v = first_verdict(&again);
@@ -241,7 +246,7 @@ async fn digests_from_the_page_are_checked_and_the_kernels_self_check() {
 #[wasm_bindgen_test]
 #[ignore]
 async fn standard_check_timing() {
-    let (judge, t0, loaded) = load_judge().await;
+    let (mut judge, t0, loaded) = load_judge().await;
     let (conv, responses) = fixture();
     let first = std::rc::Rc::new(std::cell::Cell::new(0.0));
     let first2 = first.clone();

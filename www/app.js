@@ -4,19 +4,18 @@
 
 import { TO_WORKER, FROM_WORKER, PHASE, newId } from "./protocol.js";
 import { h, fill, $, download, show, fmtBytes, fmtSeconds, pct } from "./dom.js";
-import { renderResults, partialResult, resultsJson, resultsCsv, label, cssId } from "./results.js";
+import { renderResults, resultsJson, resultsCsv, label, cssId } from "./results.js";
 import { EXAMPLE } from "./example.js";
 import { pairParts, renderEvidence } from "./evidence.js";
 
-const MIN_RESPONSES = 2;
-const MAX_RESPONSES = 6;
 const LS_INPUTS = "principle-checker.inputs.v1";
 const LS_CUSTOM = "principle-checker.constitution.v1";
 const LS_SOURCE = "principle-checker.source.v1";
 
 const S = {
   engine: null,
-  tools: null,
+  /** What the engine accepts (its inputLimits()), once its code has loaded. */
+  limits: null,
   engineReady: false,
   engineStarted: 0,
   loadingAfterCancel: false,
@@ -38,6 +37,8 @@ const S = {
 };
 
 const setState = (s) => (document.body.dataset.state = s);
+const maxResponses = () => (S.limits ? S.limits.maxResponses : Infinity);
+const minResponses = () => (S.limits ? S.limits.minResponses : 2);
 const constitution = () => (S.source === "custom" && S.custom ? S.custom : S.builtin);
 
 // ---------------------------------------------------------------- engine worker
@@ -64,6 +65,8 @@ function onEngine(m) {
         renderPrinciples();
       }
       if (m.build) $("#about-engine").textContent = engineText(m.build);
+      S.limits = m.limits;
+      updateButtons();
       break;
     case FROM_WORKER.PROGRESS:
       onProgress(m);
@@ -98,8 +101,23 @@ function onEngine(m) {
     case FROM_WORKER.VERDICT:
       if (S.run && S.run.id === m.id && S.run.state === "running") onVerdict(m);
       break;
+    case FROM_WORKER.STANDING:
+      if (S.run && S.run.id === m.id && S.run.state === "running") {
+        S.run.standing = m.result;
+        queueRender();
+      }
+      break;
     case FROM_WORKER.RESULT:
       if (S.run && S.run.id === m.id) finishRun(m.result);
+      break;
+    case FROM_WORKER.CANCELLED:
+      if (S.run && S.run.id === m.id) cancelled(m.result);
+      break;
+    case FROM_WORKER.VALIDATED:
+      if (S.validations.has(m.id)) {
+        S.validations.get(m.id)(m);
+        S.validations.delete(m.id);
+      }
       break;
     case FROM_WORKER.TEXT:
       if (S.reason && S.reason.id === m.id) onReasonText(m.piece);
@@ -196,23 +214,15 @@ function showStorage(usage, quota, persisted) {
   $("#storage").textContent = `Storage: this site uses ${fmtBytes(usage)} of the ${fmtBytes(quota)} the browser allows it${persisted ? " (kept until you clear site data)" : ""}.`;
 }
 
-// ---------------------------------------------------------------- tools worker (validation)
+// ---------------------------------------------------------------- validation
 
+/** The engine's own parse of a constitution: answered between a check's steps. */
 function validate(json) {
-  if (!S.tools) {
-    S.tools = new Worker(new URL("./worker.js", import.meta.url), { type: "module", name: "tools" });
-    S.tools.onmessage = (e) => {
-      const m = e.data;
-      if (m.type === FROM_WORKER.VALIDATED && S.validations.has(m.id)) {
-        S.validations.get(m.id)(m);
-        S.validations.delete(m.id);
-      }
-    };
-  }
   const id = newId();
   return new Promise((resolve) => {
+    if (!S.engine) return resolve({ ok: false, error: "the engine is not running; reload the page" });
     S.validations.set(id, resolve);
-    S.tools.postMessage({ type: TO_WORKER.VALIDATE, id, json });
+    S.engine.postMessage({ type: TO_WORKER.VALIDATE, id, json });
   });
 }
 
@@ -232,12 +242,12 @@ function renderResponses(values) {
       return h(
         "div",
         { class: "response-item" },
-        h("div", { class: "row" }, h("label", { for: `response-${i + 1}` }, label(i)), h("button", { type: "button", class: "small remove-response", disabled: values.length <= MIN_RESPONSES, "aria-label": `Remove ${label(i)}`, onclick: () => removeResponse(i) }, "Remove")),
+        h("div", { class: "row" }, h("label", { for: `response-${i + 1}` }, label(i)), h("button", { type: "button", class: "small remove-response", disabled: values.length <= minResponses(), "aria-label": `Remove ${label(i)}`, onclick: () => removeResponse(i) }, "Remove")),
         ta,
       );
     }),
   );
-  $("#add-response").disabled = values.length >= MAX_RESPONSES;
+  $("#add-response").disabled = values.length >= maxResponses();
 }
 
 function removeResponse(i) {
@@ -249,8 +259,8 @@ function removeResponse(i) {
 
 export function setInputs(conversation, responses) {
   $("#conversation").value = conversation;
-  const r = responses.slice(0, MAX_RESPONSES);
-  while (r.length < MIN_RESPONSES) r.push("");
+  const r = responses.slice(0, maxResponses());
+  while (r.length < minResponses()) r.push("");
   renderResponses(r);
   showTurns();
   inputsChanged();
@@ -261,7 +271,7 @@ export function addResponse(text) {
   const v = responseAreas().map((t) => t.value);
   let i = v.findIndex((x) => !x.trim());
   if (i < 0) {
-    if (v.length >= MAX_RESPONSES) return -1;
+    if (v.length >= maxResponses()) return -1;
     i = v.length;
   }
   v[i] = text;
@@ -304,7 +314,7 @@ function onRead(m) {
   if (m.seq !== readSeq || m.error || busy()) return;
   // the engine counts the responses it read: those a check would accept
   const n = m.responses;
-  $("#read-text").textContent = `Read ahead: the conversation${n ? ` and ${n} response${n === 1 ? "" : "s"}` : ""}${n >= MIN_RESPONSES ? "; Check will only compare them" : ""}.`;
+  $("#read-text").textContent = `Read ahead: the conversation${n ? ` and ${n} response${n === 1 ? "" : "s"}` : ""}${n >= minResponses() ? "; Check will only compare them" : ""}.`;
 }
 
 function saveInputs() {
@@ -432,7 +442,7 @@ function selector() {
 // ---------------------------------------------------------------- runs
 
 function busy() {
-  return (S.run && S.run.state === "running") || !!S.reason;
+  return (S.run && (S.run.state === "running" || S.run.state === "cancelling")) || !!S.reason;
 }
 
 function updateButtons() {
@@ -440,6 +450,7 @@ function updateButtons() {
   const any = c && c.principles.some((p) => S.selected.has(p.id));
   $("#check").disabled = !S.engineReady || busy() || !any;
   $("#cancel").disabled = !busy() && !(S.run && S.run.state === "running");
+  $("#add-response").disabled = responseAreas().length >= maxResponses();
   // what a check still needs, said before it is pressed (Check stays pressable: the
   // engine's own message names the exact problem)
   const missing = [];
@@ -475,9 +486,8 @@ function startCheck() {
     constitutionJson: S.source === "custom" ? JSON.stringify(c) : "",
     principles: principleMap(c),
     groupNames: groupNames(c),
-    groupOrder: c.groups.map((g) => g.id),
     model: S.model ? S.model.name : "",
-    verdicts: [],
+    standing: null,
     total: sel === "all" ? c.principles.length : sel.split(",").length,
     started: performance.now(),
     result: null,
@@ -497,10 +507,11 @@ function startCheck() {
   updateButtons();
 }
 
-let renderQueued = false;
+// Verdicts move the progress bar as they come; the rows and summaries are drawn
+// from the engine's result after each step (STANDING), never re-derived here.
 function onVerdict(m) {
   const r = S.run;
-  r.verdicts.push(m.verdict);
+  r.done = m.done;
   r.total = m.total;
   const bar = $("#run-progress");
   bar.max = m.total;
@@ -508,13 +519,16 @@ function onVerdict(m) {
   const elapsed = (performance.now() - r.started) / 1000;
   const left = (elapsed / m.done) * (m.total - m.done);
   $("#run-text").textContent = `${m.done} of ${m.total} principles done${m.done < m.total ? ` · about ${fmtSeconds(left)} left` : ""}`;
-  if (!renderQueued) {
-    renderQueued = true;
-    requestAnimationFrame(() => {
-      renderQueued = false;
-      renderRun();
-    });
-  }
+}
+
+let renderQueued = false;
+function queueRender() {
+  if (renderQueued) return;
+  renderQueued = true;
+  requestAnimationFrame(() => {
+    renderQueued = false;
+    renderRun();
+  });
 }
 
 function finishRun(result) {
@@ -531,32 +545,50 @@ function finishRun(result) {
   endBusy();
 }
 
+// Cancel asks the engine to stop the check at its next step; the engine answers
+// with the result so far (CANCELLED) and keeps the model and everything it read. A
+// chain of thought is one long computation with no steps to stop between, so
+// stopping one still restarts the engine (the model comes from the cache).
 function cancel() {
   const r = S.run;
-  S.engine.terminate();
-  S.engine = null;
-  S.engineReady = false;
   if (r && r.state === "running") {
-    r.state = "cancelled";
-    document.body.dataset.run = "cancelled";
-    $("#run-text").textContent = `Cancelled: kept ${r.verdicts.length} of ${r.total} verdicts.`;
-    show($("#run-progress"), false);
-    renderRun();
+    r.state = "cancelling";
+    $("#run-text").textContent = "Stopping after the current step…";
+    S.engine.postMessage({ type: TO_WORKER.CANCEL, id: r.id });
+    updateButtons();
   }
   if (S.reason) {
     $("#reasoning-status").textContent = "Stopped.";
     S.reason = null;
+    S.engine.terminate();
+    S.engine = null;
+    S.engineReady = false;
+    S.loadingAfterCancel = true;
+    $("#model-text").textContent = `Restarting the engine (the model comes from ${S.model && S.model.bundled ? "the extension" : "this browser's cache"})…`;
+    startEngine();
   }
-  S.loadingAfterCancel = true;
-  $("#model-text").textContent = `Restarting the engine (the model comes from ${S.model && S.model.bundled ? "the extension" : "this browser's cache"})…`;
-  startEngine();
 }
+
+function cancelled(result) {
+  const r = S.run;
+  r.state = "cancelled";
+  if (result) r.standing = result;
+  document.body.dataset.run = "cancelled";
+  const kept = r.standing ? r.standing.verdicts.length : 0;
+  $("#run-text").textContent = `Cancelled: kept ${kept} of ${r.total} verdicts.`;
+  show($("#run-progress"), false);
+  renderRun();
+  endBusy();
+}
+
+/** The run's result as the engine last gave it: finished, or so far. */
+const runResult = (r) => r.result || r.standing;
 
 function renderRun() {
   const r = S.run;
   if (!r) return;
-  const result = r.result || partialResult(r.verdicts, r.groupOrder, r.responses.length);
-  if (!result.verdicts.length) return;
+  const result = runResult(r);
+  if (!result || !result.verdicts.length) return;
   show($("#results"));
   $("#results-state").textContent =
     r.state === "done"
@@ -567,7 +599,7 @@ function renderRun() {
           ? `Stopped by an error after ${result.verdicts.length} of ${r.total} principles.`
           : `${result.verdicts.length} of ${r.total} principles so far…`;
   dockReasoning(); // the rows are rebuilt: the panel would go with its row
-  renderResults({ result, principles: r.principles, groupNames: r.groupNames, n: r.responses.length, responses: r.responses, onReason: openReason, dimensions: S.dimensions });
+  renderResults({ result, partial: r.state !== "done", principles: r.principles, groupNames: r.groupNames, n: r.responses.length, responses: r.responses, onReason: openReason, dimensions: S.dimensions });
   placeReasoning();
   if (!$("#reasoning").hidden) showEvidence();
 }
@@ -640,7 +672,7 @@ function closeReason() {
 function openReason(principleId) {
   const r = S.run;
   const p = r.principles.get(principleId);
-  const v = r.verdicts.find((x) => x.principle_id === principleId);
+  const v = (runResult(r) || { verdicts: [] }).verdicts.find((x) => x.principle_id === principleId);
   const panel = $("#reasoning");
   panel.dataset.principle = principleId;
   fill($("#reasoning-principle"), h("strong", {}, principleId), ": ", p.text);
@@ -676,13 +708,13 @@ function showEvidence() {
   const el = $("#evidence");
   const pid = $("#reasoning").dataset.principle;
   if (!r || !pid) return;
-  const v = r.verdicts.find((x) => x.principle_id === pid);
+  const v = (runResult(r) || { verdicts: [] }).verdicts.find((x) => x.principle_id === pid);
   const first = Number($("#reasoning-first").value);
   const second = Number($("#reasoning-second").value);
   const hasEvidence = !!(v && (v.because || v.reads));
   show(el, hasEvidence);
   if (!hasEvidence) return;
-  const parts = first === second ? null : pairParts(r.result, v, first, second);
+  const parts = first === second ? null : pairParts(runResult(r), v, first, second);
   // `because` speaks of the chosen response against the runner-up; for any other
   // pair the marked sentences speak for themselves
   const runnerUp = [...v.preference.keys()].filter((i) => i !== v.chosen).sort((a, b) => v.preference[b] - v.preference[a])[0];
@@ -857,7 +889,6 @@ async function saveEditor() {
 
 // ---------------------------------------------------------------- sharing
 
-const b64u = (bytes) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 const unb64u = (s) => Uint8Array.from(atob(s.replace(/-/g, "+").replace(/_/g, "/")), (ch) => ch.charCodeAt(0));
 
 async function pipe(bytes, stream) {
@@ -909,7 +940,7 @@ function wire() {
   $("#load-example").addEventListener("click", () => setInputs(EXAMPLE.conversation, EXAMPLE.responses));
   $("#add-response").addEventListener("click", () => {
     const v = responseAreas().map((t) => t.value);
-    if (v.length >= MAX_RESPONSES) return;
+    if (v.length >= maxResponses()) return;
     renderResponses([...v, ""]);
     responseAreas().at(-1).focus();
     inputsChanged();
@@ -934,7 +965,9 @@ function wire() {
     S.source = e.target.value;
     try {
       localStorage.setItem(LS_SOURCE, S.source);
-    } catch {}
+    } catch {
+      /* storage full or disabled: the choice holds for this visit */
+    }
     S.selected = new Set(constitution().principles.map((p) => p.id));
     renderPrinciples();
   });
@@ -975,7 +1008,7 @@ function wire() {
   $("#reasoning-second").addEventListener("change", showEvidence);
   $("#reasoning-close").addEventListener("click", closeReason);
   $("#export-json").addEventListener("click", () => S.run && download("principle-checker-results.json", "application/json", resultsJson(S.run)));
-  $("#export-csv").addEventListener("click", () => S.run && download("principle-checker-results.csv", "text/csv", resultsCsv({ ...S.run, result: S.run.result || partialResult(S.run.verdicts, S.run.groupOrder, S.run.responses.length) }, S.run.principles)));
+  $("#export-csv").addEventListener("click", () => S.run && download("principle-checker-results.csv", "text/csv", resultsCsv({ ...S.run, result: runResult(S.run) }, S.run.principles)));
 }
 
 async function main() {

@@ -2,7 +2,7 @@
 // SIMD: its matrix kernels use fused multiply-adds, faster where the browser has them.
 // Relaxed instructions may give different results in different engines, so that
 // build is used only when the browser validates relaxed SIMD *and* the build's own
-// self-check (tract's kernels against plain arithmetic, src/kernels.rs) passes here.
+// self-check (tract's kernels against plain arithmetic, src/engine/kernels.rs) passes here.
 // Otherwise, or when it is missing, the plain SIMD build in pkg/ runs.
 
 // A module whose one function uses i8x16.relaxed_swizzle: valid only where the

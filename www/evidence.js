@@ -1,5 +1,5 @@
 // Which sentences decided a trained-head verdict: the engine's own split of the
-// verdict's logit among the parts of the two responses (src/evidence.rs), drawn over
+// verdict's logit among the parts of the two responses (src/judge/evidence.rs), drawn over
 // the responses' text. The page re-derives none of it: the parts, their shares and
 // the summary come from the engine; here they are only coloured and labelled.
 //

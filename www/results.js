@@ -6,43 +6,6 @@ import { h, fill, pct } from "./dom.js";
 export const label = (i) => `Response ${i + 1}`;
 export const short = (i) => `R${i + 1}`;
 
-/** Mirrors the engine's summarize(): mean preference, its argmax, dissenters. */
-export function summarize(group, verdicts) {
-  if (!verdicts.length) return null;
-  const n = verdicts[0].preference.length;
-  const preference = new Array(n).fill(0);
-  for (const v of verdicts) v.preference.forEach((p, i) => (preference[i] += p / verdicts.length));
-  const chosen = argmax(preference);
-  return {
-    group,
-    principles: verdicts.length,
-    preference,
-    chosen,
-    dissenting: verdicts.filter((v) => v.chosen !== chosen).map((v) => v.principle_id),
-    position_sensitive: verdicts.filter((v) => v.position_sensitive).length,
-  };
-}
-
-function argmax(v) {
-  let best = 0;
-  v.forEach((x, i) => {
-    if (x > v[best]) best = i;
-  });
-  return best;
-}
-
-/** Summaries for a partial run (streaming or cancelled), in the engine's shape. */
-export function partialResult(verdicts, groupOrder, n) {
-  const groups = [];
-  for (const g of groupOrder) {
-    const s = summarize(g, verdicts.filter((v) => v.group === g));
-    if (s) groups.push(s);
-  }
-  const overall = summarize(null, verdicts);
-  const ranking = overall ? [...overall.preference.keys()].sort((a, b) => overall.preference[b] - overall.preference[a] || a - b) : [];
-  return { responses: n, verdicts, groups, overall, ranking, partial: true };
-}
-
 /** A stacked bar: one segment per response, width = its preference. */
 export function prefBar(preference, chosen) {
   const bar = h("span", {
@@ -60,7 +23,7 @@ export function prefBar(preference, chosen) {
 
 /**
  * Renders everything into the results section.
- * ctx: {result, principles: Map id→{text, group}, groupNames: Map, n, responses, state, onReason(id)}
+ * ctx: {result (the engine's, finished or so far), partial, principles: Map id→{text, group}, groupNames: Map, n, responses, onReason(id)}
  */
 /** Says which responses repeated a sentence so often that the judge read it only twice. */
 function repeatsNote(ignored) {
@@ -128,7 +91,7 @@ export function renderResults(ctx) {
   fill(
     document.getElementById("ranking"),
     n >= 3 && result.ranking && result.ranking.length
-      ? h("div", { class: "card" }, h("h3", {}, "Ranking"), h("ol", {}, result.ranking.map((i) => h("li", {}, label(i)))), h("p", { class: "muted" }, result.partial ? "By mean preference over the principles done so far." : "Best first, by a Bradley–Terry fit over every principle's pairwise judgements."))
+      ? h("div", { class: "card" }, h("h3", {}, "Ranking"), h("ol", {}, result.ranking.map((i) => h("li", {}, label(i)))), h("p", { class: "muted" }, `Best first, by a Bradley–Terry fit over ${ctx.partial ? "the pairwise judgements of the principles judged so far" : "every principle's pairwise judgements"}.`))
       : "",
   );
 

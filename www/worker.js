@@ -17,7 +17,7 @@ const wasm = loadEngine()
   .then((e) => {
     engine = e.engine;
     build = { build: e.build, selfCheck: e.selfCheck, note: e.note };
-    post({ type: FROM_WORKER.WASM_READY, defaultConstitution: engine.defaultConstitution(), build, ms: performance.now() - started });
+    post({ type: FROM_WORKER.WASM_READY, defaultConstitution: engine.defaultConstitution(), limits: engine.inputLimits(), build, ms: performance.now() - started });
   })
   .catch((e) => {
     post({
@@ -57,15 +57,33 @@ async function load(msg) {
   });
 }
 
-function check(msg) {
+// A check runs a step at a time (one batch of principles; the whole check with the
+// trained head) and yields between steps, so a CANCEL or VALIDATE message gets
+// through; a cancelled check keeps the engine and everything it has read.
+let cancelId = null;
+const yieldToMessages = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+async function check(msg) {
   if (msg.scoring) judge.setScoring(msg.scoring);
   if (judge.scoring === "zero-shot" && !judge.wholeModelBuilt) post({ type: FROM_WORKER.PREPARING, id: msg.id, for: "check" });
   const t0 = performance.now();
-  const result = judge.check(msg.conversation, msg.responses, msg.constitution || "", msg.selector || "all", (verdict, done, total) => {
-    post({ type: FROM_WORKER.VERDICT, id: msg.id, verdict, done, total, ms: performance.now() - t0 });
-    return true;
-  });
-  post({ type: FROM_WORKER.RESULT, id: msg.id, result, ms: performance.now() - t0 });
+  judge.beginCheck(msg.conversation, msg.responses, msg.constitution || "", msg.selector || "all");
+  for (;;) {
+    if (cancelId === msg.id) {
+      post({ type: FROM_WORKER.CANCELLED, id: msg.id, result: judge.cancelCheck(), ms: performance.now() - t0 });
+      return;
+    }
+    const step = judge.stepCheck((verdict, done, total) => {
+      post({ type: FROM_WORKER.VERDICT, id: msg.id, verdict, done, total, ms: performance.now() - t0 });
+      return true;
+    });
+    if (step.done) {
+      post({ type: FROM_WORKER.RESULT, id: msg.id, result: step.result, ms: performance.now() - t0 });
+      return;
+    }
+    post({ type: FROM_WORKER.STANDING, id: msg.id, result: step.result });
+    await yieldToMessages();
+  }
 }
 
 function reason(msg) {
@@ -98,8 +116,8 @@ function readAhead(msg) {
 }
 
 async function validate(msg) {
-  await wasm;
   try {
+    await wasm;
     post({ type: FROM_WORKER.VALIDATED, id: msg.id, ok: true, constitution: engine.validateConstitution(msg.json) });
   } catch (e) {
     post({ type: FROM_WORKER.VALIDATED, id: msg.id, ok: false, error: e.message });
@@ -124,12 +142,11 @@ async function handle(msg) {
         return await load(msg);
       case TO_WORKER.CHECK:
         if (!judge) throw new Error("the model is not loaded yet");
-        return check(msg);
+        if (cancelId === msg.id) return post({ type: FROM_WORKER.CANCELLED, id: msg.id, result: null, ms: 0 });
+        return await check(msg);
       case TO_WORKER.REASON:
         if (!judge) throw new Error("the model is not loaded yet");
         return reason(msg);
-      case TO_WORKER.VALIDATE:
-        return await validate(msg);
       case TO_WORKER.READ_AHEAD:
         if (!judge) return;
         return readAhead(msg);
@@ -151,8 +168,20 @@ async function handle(msg) {
   }
 }
 
+// Messages run one at a time, in order, except CANCEL (noted at once: the running
+// check sees it at its next step) and VALIDATE (only parses JSON: answered between
+// a check's steps rather than after the whole check).
 let queue = Promise.resolve();
 self.onmessage = (event) => {
-  if (event.data.type === TO_WORKER.READ_AHEAD) latestRead = event.data.seq;
-  queue = queue.then(() => handle(event.data));
+  const msg = event.data;
+  if (msg.type === TO_WORKER.CANCEL) {
+    cancelId = msg.id;
+    return;
+  }
+  if (msg.type === TO_WORKER.VALIDATE) {
+    validate(msg);
+    return;
+  }
+  if (msg.type === TO_WORKER.READ_AHEAD) latestRead = msg.seq;
+  queue = queue.then(() => handle(msg));
 };

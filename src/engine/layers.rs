@@ -6,7 +6,7 @@
 //! Chromium). One layer's plan costs a twenty-fifth of that to build. The price is
 //! that tract packs each weight for its kernels at every pass instead of once at
 //! load: one read of the weights per pass, small next to the matrix products of the
-//! few hundred tokens a head pass runs (`BENCHMARKS.md` measures both). The whole
+//! few hundred tokens a head pass runs (research/notes/layer-stack-2026-11-27.md measures both). The whole
 //! decoder, which generates one token at a time and would pay that packing at every
 //! token, is still one graph with constant weights ([`crate::engine`]).
 

@@ -31,7 +31,8 @@
 //! One column of `proj` may instead be a small reward network,
 //! `w2 · tanh(((x - m) * s) W1 + b1)`: the AI-safety score, because a linear
 //! read-out of it does not carry over to behaviours it was not trained on (80 %
-//! against 86 % on held-out behaviour files, BENCHMARKS.md).
+//! against 86 % on held-out behaviour files,
+//! research/notes/trained-judge-two-scores.md).
 //!
 //! The score is antisymmetric, so both answer orders agree by construction, and a
 //! principle whose `w(p)` is small (one that does not speak to the pair) leaves the

@@ -260,11 +260,20 @@ impl Judge {
     ///
     /// Each response is read with verbatim repeats of a sentence collapsed
     /// ([`crate::text::repeats`]); the result says how many sentences that left out.
+    /// The same as [`Judge::begin`], then [`Judge::step`] until it is done.
     pub fn check(
         &self,
         input: &CheckInput,
         on_verdict: &mut OnVerdict,
     ) -> Result<CheckResult, JudgeError> {
+        let mut run = self.begin(input)?;
+        while !self.step(&mut run, on_verdict)? {}
+        Ok(run.standing())
+    }
+
+    /// A check that has not run yet: the input is validated and its lengths checked
+    /// (so every refusal comes before any model work), nothing is read.
+    pub fn begin(&self, input: &CheckInput) -> Result<CheckRun, JudgeError> {
         let (responses, ignored): (Vec<String>, Vec<usize>) = input
             .responses
             .iter()
@@ -273,37 +282,21 @@ impl Judge {
                 (text.into_owned(), n)
             })
             .unzip();
-        let read = CheckInput {
-            responses: &responses,
-            ..*input
-        };
-        let mut result = self.check_as_read(&read, on_verdict)?;
-        result.repeats_ignored = ignored;
-        Ok(result)
-    }
-
-    fn check_as_read(
-        &self,
-        input: &CheckInput,
-        on_verdict: &mut OnVerdict,
-    ) -> Result<CheckResult, JudgeError> {
-        let n = input.responses.len();
+        let n = responses.len();
         if n < 2 {
             return Err(JudgeError::TooFewResponses(n));
         }
         if input.principles.is_empty() {
             return Err(JudgeError::NoPrinciples);
         }
-        let trained_head = match (self.scoring, &self.head) {
-            (Scoring::TrainedHead, Some(head)) => Some(head),
-            _ => None,
-        };
+        let trained_head = self.scoring == Scoring::TrainedHead && self.head.is_some();
         // Lengths are those of the text the model reads: the zero-shot prompt quotes
         // the conversation and the responses through its defence; the trained head
         // reads them as written.
-        let template = match trained_head {
-            Some(_) => Template::new(self.layout, Defence::None),
-            None => self.template(),
+        let template = if trained_head {
+            Template::new(self.layout, Defence::None)
+        } else {
+            self.template()
         };
         let read_tokens = |text: &str| {
             self.tokenizer
@@ -311,8 +304,7 @@ impl Judge {
                 .map(|t| t.len())
         };
         let transcript_tokens = read_tokens(input.transcript)?;
-        let response_tokens = input
-            .responses
+        let response_tokens = responses
             .iter()
             .map(|r| read_tokens(r))
             .collect::<Result<Vec<_>, _>>()?;
@@ -327,10 +319,121 @@ impl Judge {
             &response_tokens,
             &principle_tokens,
         )?;
-        if let Some(head) = trained_head {
-            return self.check_with_head(head, input, on_verdict);
+        Ok(CheckRun {
+            transcript: input.transcript.to_string(),
+            responses,
+            principles: input.principles.to_vec(),
+            repeats_ignored: ignored,
+            scoring: if trained_head {
+                Scoring::TrainedHead
+            } else {
+                Scoring::ZeroShot
+            },
+            template,
+            verdicts: Vec::new(),
+            tokens: 0,
+            stage: Stage::Start,
+        })
+    }
+
+    /// Advances a check by one step: with the trained head, the whole check (one
+    /// model pass at most, then dot products); zero-shot, the shared prefixes first,
+    /// then one batch of principles a step. Returns whether the check is done. A
+    /// caller that must stay responsive (the page's worker) yields between steps, so
+    /// a Cancel gets through; what was read stays remembered for the next check.
+    pub fn step(&self, run: &mut CheckRun, on_verdict: &mut OnVerdict) -> Result<bool, JudgeError> {
+        let input = CheckInput {
+            transcript: &run.transcript,
+            responses: &run.responses,
+            principles: &run.principles,
+        };
+        match std::mem::replace(&mut run.stage, Stage::Done(None)) {
+            Stage::Done(result) => {
+                run.stage = Stage::Done(result);
+                Ok(true)
+            }
+            Stage::Start if run.scoring == Scoring::TrainedHead => {
+                let head = self.head.as_ref().expect("checked by begin");
+                let mut verdicts = Vec::new();
+                let result = self.check_with_head(head, &input, &mut |v, done, total| {
+                    verdicts.push(v.clone());
+                    on_verdict(v, done, total)
+                });
+                run.verdicts = verdicts;
+                let mut result = result?;
+                result.repeats_ignored = run.repeats_ignored.clone();
+                run.tokens = result.tokens_processed;
+                run.stage = Stage::Done(Some(Box::new(result)));
+                Ok(true)
+            }
+            Stage::Start => {
+                let (state, tokens) = self.zero_shot_prefixes(run.template, &input)?;
+                run.tokens += tokens;
+                run.stage = Stage::ZeroShot(state);
+                Ok(false)
+            }
+            Stage::ZeroShot(mut state) => {
+                let (verdicts, tokens) = (&mut run.verdicts, &mut run.tokens);
+                let done =
+                    self.zero_shot_batch(&mut state, &input, verdicts, tokens, on_verdict)?;
+                run.stage = if done {
+                    Stage::Done(None)
+                } else {
+                    Stage::ZeroShot(state)
+                };
+                Ok(done)
+            }
         }
-        self.check_zero_shot(template, input, on_verdict)
+    }
+}
+
+/// A check in progress ([`Judge::begin`], [`Judge::step`]): its input as read, the
+/// verdicts so far, and where it stands.
+pub struct CheckRun {
+    transcript: String,
+    /// As read: repeats collapsed.
+    responses: Vec<String>,
+    principles: Vec<Principle>,
+    repeats_ignored: Vec<usize>,
+    scoring: Scoring,
+    template: Template,
+    verdicts: Vec<PrincipleVerdict>,
+    tokens: usize,
+    stage: Stage,
+}
+
+enum Stage {
+    Start,
+    ZeroShot(zero_shot::Prefixes),
+    /// The trained head's result carries its evidence; zero-shot's is aggregated.
+    Done(Option<Box<CheckResult>>),
+}
+
+impl CheckRun {
+    /// Principles judged so far, and how many there are.
+    pub fn progress(&self) -> (usize, usize) {
+        (self.verdicts.len(), self.principles.len())
+    }
+
+    /// The result as it stands: the finished result once done, otherwise the
+    /// verdicts so far with their summaries and ranking (Bradley–Terry over the
+    /// principles judged), aggregated exactly as a finished check aggregates them.
+    pub fn standing(&self) -> CheckResult {
+        if let Stage::Done(Some(result)) = &self.stage {
+            return (**result).clone();
+        }
+        let mut result = CheckResult::new(
+            self.scoring,
+            self.template.layout,
+            self.responses.len(),
+            self.verdicts.clone(),
+            self.tokens,
+        );
+        if self.scoring == Scoring::ZeroShot {
+            result.defence = self.template.defence;
+        }
+        result.repeats_ignored = self.repeats_ignored.clone();
+        result
     }
 }
 

@@ -10,7 +10,7 @@ ort.env.wasm.numThreads = 1;
 ort.env.wasm.proxy = false;
 ort.env.wasm.wasmPaths = new URL("../ort/", self.location.href).href;
 
-const MASKED = -1e9; // as src/model.rs
+const MASKED = -1e9; // as src/engine/decoder.rs
 let session = null;
 let layers = 0;
 let kvShape = null; // [kv_heads, head_dim]
@@ -44,7 +44,7 @@ function emptyCache() {
   return { len: 0, kv: Array.from({ length: layers * 2 }, () => t) };
 }
 
-/** One pass: branches continue `cache` side by side (src/model.rs run_branches);
+/** One pass: branches continue `cache` side by side (src/engine/decoder.rs);
  * returns the logits row after each branch and, if asked, the extended cache (only
  * meaningful for a single branch). */
 async function run(cache, branches, wantCache) {
@@ -112,7 +112,7 @@ async function naive(msg) {
   return { ms: performance.now() - t0, principles: count, tokens, pA, passMs };
 }
 
-/** The zero-shot engine's work (src/judge.rs, principle-last layout): the
+/** The zero-shot engine's work (src/judge/zero_shot.rs, principle-last layout): the
  * conversation once, each order's options continuing it, then the principles'
  * suffixes batched as branches of each order's cache (first batch ≤ 128 tokens, later
  * ones ≤ 1024). */
