@@ -4,7 +4,7 @@
 import js from "@eslint/js";
 import globals from "globals";
 
-const WORKERS = ["www/worker.js", "www/bench/worker.js", "www/bench/ort-worker.js"];
+const WORKERS = ["www/worker.js", "bench/page/worker.js", "bench/page/ort-worker.js"];
 
 export default [
   {
@@ -14,6 +14,7 @@ export default [
       "www/pkg/**",
       "www/model/**",
       "www/ort/**",
+      "www/bench/**",
       "pkg/**",
       "dist/**",
       "target/**",
@@ -29,7 +30,7 @@ export default [
   // the page: modules loaded by index.html (some, like engine.js and
   // model-store.js, also run inside the workers)
   {
-    files: ["www/**/*.js", "extension/sidepanel.js"],
+    files: ["www/**/*.js", "bench/page/*.js", "extension/sidepanel.js"],
     ignores: [...WORKERS, "www/sw.js"],
     languageOptions: { globals: { ...globals.browser } },
   },

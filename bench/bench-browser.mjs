@@ -1,8 +1,8 @@
 // The browser benchmark's driver (run it through scripts/bench-browser.sh, which
 // installs onnxruntime-web and links the files this needs into www/). Serves www/ with
-// the page's Content-Security-Policy, opens www/bench/ in headless Chromium with
+// the page's Content-Security-Policy, opens bench/page/ (linked as www/bench/) in headless Chromium with
 // playwright-core, and prints figures: the engine (tract in wasm) through
-// www/bench/worker.js, onnxruntime-web through www/bench/ort-worker.js on the same
+// bench/page/worker.js, onnxruntime-web through bench/page/ort-worker.js on the same
 // model and token ids, and native tract (target/release/principle-checker bench).
 // Timings are printed, never asserted.
 //

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The browser benchmark (BENCHMARKS.md, "Browser benchmark"): serves www/ with the
-# page's Content-Security-Policy, opens www/bench/ in headless Chromium
+# page's Content-Security-Policy, opens bench/page/ (linked as www/bench/) in headless Chromium
 # (playwright-core, /usr/bin/chromium), and prints load phases, check times, memory
 # over consecutive checks, onnxruntime-web on the same model and token ids (naive and
 # with prefix reuse), and native tract for the wasm/native ratio. Takes ~15 minutes
@@ -27,4 +27,6 @@ esac
 bash scripts/serve.sh --prepare
 ort="$PWD/bench/node_modules/onnxruntime-web/dist"
 if [ "$(readlink www/ort 2>/dev/null || true)" != "$ort" ]; then rm -rf www/ort; ln -s "$ort" www/ort; fi
+# the benchmark's page is not part of the product: linked into www/bench only to run
+if [ "$(readlink www/bench 2>/dev/null || true)" != "$PWD/bench/page" ]; then rm -rf www/bench; ln -s "$PWD/bench/page" www/bench; fi
 exec node bench/bench-browser.mjs "$@"

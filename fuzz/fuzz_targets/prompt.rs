@@ -21,13 +21,13 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use principle_checker::text::named::Named;
+use principle_checker::engine::tokenizer::TextTokenizer;
 use principle_checker::text::conversation::{validate_responses, Conversation};
+use principle_checker::text::named::Named;
 use principle_checker::text::prompt::{
     self, Defence, Layout, Options, Template, ANSWER_CUE, FRAME_CLOSE, FRAME_OPEN, INTRO,
     OPTION_LETTERS, PRINCIPLE_INTRO, REASONING_CUE,
 };
-use principle_checker::engine::tokenizer::TextTokenizer;
 
 #[path = "common.rs"]
 mod common;

@@ -39,9 +39,9 @@
 //! verdict near even. Everything here is plain arithmetic on vectors the model
 //! produced; the head file is embedded, so the page and the CLI load the same one.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
@@ -90,7 +90,7 @@ struct HeadFile {
     #[serde(default)]
     principle_vectors: HashMap<String, Vec<f32>>,
     #[serde(default)]
-    metrics: serde_json::Value,
+    metrics: HeadMetrics,
     #[serde(default)]
     reward: Option<RewardFile>,
     #[serde(default)]
@@ -307,7 +307,57 @@ pub struct Head {
     /// Principle vectors of the default constitution, by [`Head::key`].
     known: HashMap<String, Vec<f32>>,
     /// Cross-validated figures from training, shown by the page's "about" panel.
-    pub metrics: serde_json::Value,
+    pub metrics: HeadMetrics,
+}
+
+/// What training measured on data the head did not see (tools/train_judge.py
+/// writes it into the head file; the page's About panel and the CLI's load line
+/// show it).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct HeadMetrics {
+    /// By dimension name, and by `dimension/data set`: accuracy under the
+    /// dimension's fitting principles, overall and where the better reply is the
+    /// shorter or the longer one.
+    #[serde(default)]
+    pub held_out: BTreeMap<String, HeldOut>,
+    /// The obvious-case suite's result with this head.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sanity: Option<Sanity>,
+    /// The chosen response's preference below which a verdict is too close to call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub too_close: Option<f64>,
+    /// Held-out accuracy by the verdict's preference, in bins.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calibration: Vec<CalibrationBin>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct HeldOut {
+    pub pairs: usize,
+    pub accuracy: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub better_shorter: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub better_longer: Option<f64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Sanity {
+    pub fitting_right: usize,
+    pub fitting: usize,
+    pub overall_right: usize,
+    pub cases: usize,
+    /// By kind of case: [fitting right, fitting, overall right, cases].
+    #[serde(default)]
+    pub by_kind: BTreeMap<String, [usize; 4]>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationBin {
+    pub from: f64,
+    pub to: f64,
+    pub verdicts: usize,
+    pub accuracy: f64,
 }
 
 fn flat(
@@ -403,7 +453,7 @@ impl Head {
             conversation,
             dimensions,
             gate: f.gate,
-            too_close: f.metrics["too_close"].as_f64().unwrap_or(0.5),
+            too_close: f.metrics.too_close.unwrap_or(0.5),
             u: flat(f.u, "u", h, k)?,
             v: flat(f.v, "v", h + 1, k)?,
             model: f.model,
@@ -422,7 +472,7 @@ impl Head {
     /// A dimension's cross-validated accuracy under its fitting principles, as
     /// training recorded it (`metrics.held_out.<name>.accuracy`).
     pub fn held_out_accuracy(&self, dimension: &str) -> Option<f64> {
-        self.metrics["held_out"][dimension]["accuracy"].as_f64()
+        self.metrics.held_out.get(dimension).map(|h| h.accuracy)
     }
 
     /// The head shipped for the default model.
@@ -627,6 +677,15 @@ impl Head {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_shipped_heads_metrics_are_read_whole() {
+        let file: serde_json::Value = serde_json::from_str(DEFAULT_HEAD_JSON).unwrap();
+        let h = Head::default_head();
+        assert_eq!(serde_json::to_value(&h.metrics).unwrap(), file["metrics"]);
+        assert!(h.held_out_accuracy("respect").is_some());
+        assert_eq!(h.held_out_accuracy("no such dimension"), None);
+    }
 
     fn tiny() -> String {
         serde_json::json!({

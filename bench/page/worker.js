@@ -1,4 +1,4 @@
-// The browser benchmark's engine host (www/bench/, scripts/bench-browser.sh): the
+// The browser benchmark's engine host (bench/page/, served as www/bench/; scripts/bench-browser.sh): the
 // same wasm engine and model-store.js as worker.js, instrumented. It times each load
 // phase, reports the wasm instance's memory, and answers one request at a time with
 // {id, ok, ...}. Not part of the product page; nothing here is asserted.
