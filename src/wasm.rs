@@ -7,7 +7,7 @@ use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 
 use crate::engine::ModelFiles;
-use crate::judge::{ordered_pairs, CheckInput, CheckRun, Judge, OnVerdict, Scoring};
+use crate::judge::{ordered_pairs, CheckInput, CheckRun, Judge, OnVerdict, ReasoningRun, Scoring};
 use crate::text::constitution::{Constitution, Principle};
 use crate::text::conversation::{self, Conversation};
 use crate::text::named::Named;
@@ -82,6 +82,8 @@ pub struct WasmJudge {
     judge: Judge,
     /// The check [`WasmJudge::begin_check`] started, until it is done or cancelled.
     run: Option<CheckRun>,
+    /// The chain of thought [`WasmJudge::begin_reason`] started.
+    reasoning: Option<ReasoningRun>,
 }
 
 #[wasm_bindgen]
@@ -91,7 +93,11 @@ impl WasmJudge {
     pub fn new(manifest: &[u8], onnx: Vec<u8>, tokenizer: Vec<u8>) -> Result<WasmJudge, JsError> {
         let files = ModelFiles::from_bytes(manifest, onnx, tokenizer).map_err(js_err)?;
         let judge = Judge::new(&files).map_err(js_err)?;
-        Ok(WasmJudge { judge, run: None })
+        Ok(WasmJudge {
+            judge,
+            run: None,
+            reasoning: None,
+        })
     }
 
     /// Like the constructor, for files the worker has just hashed with WebCrypto
@@ -109,7 +115,11 @@ impl WasmJudge {
             ModelFiles::from_hashed_bytes(manifest, onnx, onnx_sha256, tokenizer, tokenizer_sha256)
                 .map_err(js_err)?;
         let judge = Judge::new(&files).map_err(js_err)?;
-        Ok(WasmJudge { judge, run: None })
+        Ok(WasmJudge {
+            judge,
+            run: None,
+            reasoning: None,
+        })
     }
 
     #[wasm_bindgen(getter)]
@@ -368,9 +378,12 @@ impl WasmJudge {
     }
 
     /// Streams a chain of thought through `onText(piece)` (return `false` to stop),
-    /// then returns `{text, p_first_raw, p_first, tokens}` with `p_first` clamped.
+    /// then returns `{text, p_first_raw, p_first, tokens}` with `p_first` clamped. In
+    /// one call: a caller that must stay responsive uses `beginReason`, `stepReason`
+    /// and `finishReason`.
+    #[allow(clippy::too_many_arguments)]
     pub fn reason(
-        &self,
+        &mut self,
         conversation_text: &str,
         principle: &str,
         first: &str,
@@ -378,24 +391,68 @@ impl WasmJudge {
         max_tokens: usize,
         on_text: &Function,
     ) -> Result<JsValue, JsError> {
+        self.begin_reason(conversation_text, principle, first, second, max_tokens)?;
+        while !self.step_reason(usize::MAX, on_text)? {}
+        self.finish_reason()
+    }
+
+    /// Starts a chain of thought (replacing any unfinished one): reads the prompt,
+    /// building the whole decoder first if no zero-shot check or reasoning has.
+    #[wasm_bindgen(js_name = beginReason)]
+    pub fn begin_reason(
+        &mut self,
+        conversation_text: &str,
+        principle: &str,
+        first: &str,
+        second: &str,
+        max_tokens: usize,
+    ) -> Result<(), JsError> {
+        self.reasoning = None;
         let conv = Conversation::parse(conversation_text).map_err(js_err)?;
-        let r = self
+        let run = self
             .judge
-            .reason(
-                &conv.transcript(),
-                principle,
-                first,
-                second,
-                max_tokens,
-                &mut |s| {
-                    on_text
-                        .call1(&JsValue::NULL, &JsValue::from_str(s))
-                        .map(|r| r.as_bool() != Some(false))
-                        .unwrap_or(false)
-                },
-            )
+            .begin_reason(&conv.transcript(), principle, first, second, max_tokens)
             .map_err(js_err)?;
-        to_js(&r)
+        self.reasoning = Some(run);
+        Ok(())
+    }
+
+    /// Writes up to `tokens` more tokens of the started reasoning through
+    /// `onText(piece)`; returns whether it is done. The worker writes a few a step and
+    /// yields between steps, so a Cancel gets through.
+    #[wasm_bindgen(js_name = stepReason)]
+    pub fn step_reason(&mut self, tokens: usize, on_text: &Function) -> Result<bool, JsError> {
+        let run = self
+            .reasoning
+            .as_mut()
+            .ok_or_else(|| JsError::new("no reasoning is running: call beginReason first"))?;
+        let step = self.judge.step_reason(run, tokens, &mut |s| {
+            on_text
+                .call1(&JsValue::NULL, &JsValue::from_str(s))
+                .map(|r| r.as_bool() != Some(false))
+                .unwrap_or(false)
+        });
+        step.map_err(|e| {
+            self.reasoning = None;
+            js_err(e)
+        })
+    }
+
+    /// Reads the answer after the reasoning written so far and clamps it:
+    /// `{text, p_first_raw, p_first, tokens}`.
+    #[wasm_bindgen(js_name = finishReason)]
+    pub fn finish_reason(&mut self) -> Result<JsValue, JsError> {
+        let run = self
+            .reasoning
+            .take()
+            .ok_or_else(|| JsError::new("no reasoning is running: call beginReason first"))?;
+        to_js(&self.judge.finish_reason(run).map_err(js_err)?)
+    }
+
+    /// Drops the started reasoning; the engine and what it has read stay.
+    #[wasm_bindgen(js_name = cancelReason)]
+    pub fn cancel_reason(&mut self) {
+        self.reasoning = None;
     }
 }
 

@@ -18,7 +18,6 @@ const S = {
   limits: null,
   engineReady: false,
   engineStarted: 0,
-  loadingAfterCancel: false,
   model: null,
   builtinJson: "",
   builtin: null,
@@ -85,7 +84,6 @@ function onEngine(m) {
       fill($("#about-model"), `${m.manifest.name} (Hugging Face), licence ${m.manifest.license}, weights ${m.bundled ? "shipped" : "downloaded"} as ${m.manifest.weights === "q4" ? "4-bit blocks" : m.manifest.weights || "stored"}, expanded to f32 at load and run by tract as WebAssembly`);
       $("#about-size").textContent = m.bundled ? `${fmtBytes(m.manifest.bytes)} inside the extension; nothing is downloaded` : `${fmtBytes(m.manifest.bytes)} download once, then cached in this browser`;
       showJudge(m.head);
-      S.loadingAfterCancel = false;
       setState("ready");
       refreshStorage();
       updateButtons();
@@ -112,6 +110,7 @@ function onEngine(m) {
       break;
     case FROM_WORKER.CANCELLED:
       if (S.run && S.run.id === m.id) cancelled(m.result);
+      else endBusy(); // a stopped reasoning: the engine is free again
       break;
     case FROM_WORKER.VALIDATED:
       if (S.validations.has(m.id)) {
@@ -545,28 +544,22 @@ function finishRun(result) {
   endBusy();
 }
 
-// Cancel asks the engine to stop the check at its next step; the engine answers
-// with the result so far (CANCELLED) and keeps the model and everything it read. A
-// chain of thought is one long computation with no steps to stop between, so
-// stopping one still restarts the engine (the model comes from the cache).
+// Cancel asks the engine to stop the check or the reasoning at its next step; for a
+// check the engine answers with the result so far (CANCELLED). The engine keeps the
+// model and everything it read.
 function cancel() {
   const r = S.run;
   if (r && r.state === "running") {
     r.state = "cancelling";
     $("#run-text").textContent = "Stopping after the current step…";
     S.engine.postMessage({ type: TO_WORKER.CANCEL, id: r.id });
-    updateButtons();
   }
   if (S.reason) {
+    S.engine.postMessage({ type: TO_WORKER.CANCEL, id: S.reason.id });
     $("#reasoning-status").textContent = "Stopped.";
     S.reason = null;
-    S.engine.terminate();
-    S.engine = null;
-    S.engineReady = false;
-    S.loadingAfterCancel = true;
-    $("#model-text").textContent = `Restarting the engine (the model comes from ${S.model && S.model.bundled ? "the extension" : "this browser's cache"})…`;
-    startEngine();
   }
+  updateButtons();
 }
 
 function cancelled(result) {

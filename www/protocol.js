@@ -7,7 +7,7 @@ export const TO_WORKER = Object.freeze({
   LOAD: "load",         // {type, modelBase}            load wasm + model (download/cache)
   CHECK: "check",       // {type, id, conversation, responses, constitution, selector, scoring?}
   REASON: "reason",     // {type, id, conversation, principle, first, second, maxTokens}
-  CANCEL: "cancel",     // {type, id}                     stop check `id` at its next step (answered by CANCELLED)
+  CANCEL: "cancel",     // {type, id}                     stop check or reasoning `id` at its next step (answered by CANCELLED)
   VALIDATE: "validate", // {type, id, json}               parse a custom constitution (answered between a check's steps)
   READ_AHEAD: "read-ahead", // {type, seq, conversation, responses, scoring}  read settled text before Check (only the latest seq runs)
   PRINCIPLE_READS: "principle-reads", // {type, id, texts}  what the trained head takes each principle text to mean
@@ -23,7 +23,7 @@ export const FROM_WORKER = Object.freeze({
   VERDICT: "verdict",       // {type, id, verdict, done, total}
   STANDING: "standing",     // {type, id, result}              the result so far after a step: verdicts, summaries, ranking, aggregated by the engine
   RESULT: "result",         // {type, id, result, ms}
-  CANCELLED: "cancelled",   // {type, id, result, ms}          a check stopped by CANCEL: its result so far (null if it had not started)
+  CANCELLED: "cancelled",   // {type, id, result, ms}          a check or reasoning stopped by CANCEL: a check's result so far (null if it had not started, or for reasoning)
   TEXT: "text",             // {type, id, piece}               one reasoning piece
   REASONED: "reasoned",     // {type, id, reasoning, ms}
   VALIDATED: "validated",   // {type, id, ok, constitution?, error?}

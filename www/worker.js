@@ -86,14 +86,28 @@ async function check(msg) {
   }
 }
 
-function reason(msg) {
+// Reasoning is written a few tokens a step, yielding between steps like a check, so
+// Cancel stops it without restarting the engine.
+const REASON_TOKENS_PER_STEP = 4;
+
+async function reason(msg) {
   if (!judge.wholeModelBuilt) post({ type: FROM_WORKER.PREPARING, id: msg.id, for: "reason" });
   const t0 = performance.now();
-  const reasoning = judge.reason(msg.conversation, msg.principle, msg.first, msg.second, msg.maxTokens || 96, (piece) => {
-    post({ type: FROM_WORKER.TEXT, id: msg.id, piece });
-    return true;
-  });
-  post({ type: FROM_WORKER.REASONED, id: msg.id, reasoning, ms: performance.now() - t0 });
+  judge.beginReason(msg.conversation, msg.principle, msg.first, msg.second, msg.maxTokens || 96);
+  for (;;) {
+    if (cancelId === msg.id) {
+      judge.cancelReason();
+      post({ type: FROM_WORKER.CANCELLED, id: msg.id, result: null, ms: performance.now() - t0 });
+      return;
+    }
+    const done = judge.stepReason(REASON_TOKENS_PER_STEP, (piece) => {
+      post({ type: FROM_WORKER.TEXT, id: msg.id, piece });
+      return true;
+    });
+    if (done) break;
+    await yieldToMessages();
+  }
+  post({ type: FROM_WORKER.REASONED, id: msg.id, reasoning: judge.finishReason(), ms: performance.now() - t0 });
 }
 
 // Reading text ahead of Check: one pass of at most a few seconds that a check of the
@@ -146,7 +160,8 @@ async function handle(msg) {
         return await check(msg);
       case TO_WORKER.REASON:
         if (!judge) throw new Error("the model is not loaded yet");
-        return reason(msg);
+        if (cancelId === msg.id) return post({ type: FROM_WORKER.CANCELLED, id: msg.id, result: null, ms: 0 });
+        return await reason(msg);
       case TO_WORKER.READ_AHEAD:
         if (!judge) return;
         return readAhead(msg);

@@ -18,7 +18,7 @@ pub mod verdict;
 mod zero_shot;
 
 pub use readings::{Reading, ResponseParts, ResponseStates};
-pub use reasoning::{Reasoning, MAX_REASONING_TOKENS, REPETITION_PENALTY};
+pub use reasoning::{Reasoning, ReasoningRun, MAX_REASONING_TOKENS, REPETITION_PENALTY};
 pub use result::CheckResult;
 pub use trained::PrincipleReads;
 pub use zero_shot::ordered_pairs;

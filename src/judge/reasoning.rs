@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Judge, JudgeError};
+use crate::engine::KvCache;
 use crate::judge::verdict;
 use crate::text::prompt::{self, Options};
 
@@ -78,10 +79,30 @@ fn trim_reasoning(text: &str) -> String {
     t.trim_end().to_string()
 }
 
+/// A chain of thought being written ([`Judge::begin_reason`]): the prompt's cache, the
+/// tokens so far, and the text they decode to.
+pub struct ReasoningRun {
+    prompt_cache: KvCache,
+    cache: KvCache,
+    logits: Vec<f32>,
+    generated: Vec<u32>,
+    text: String,
+    max_new_tokens: usize,
+    finished: bool,
+}
+
+impl ReasoningRun {
+    /// The text written so far.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+}
+
 impl Judge {
     /// Writes a chain of thought about which of `first`/`second` better satisfies the
     /// principle, streaming text through `on_text` (return `false` to stop early),
-    /// then reads the answer and clamps it.
+    /// then reads the answer and clamps it. The same as [`Judge::begin_reason`], then
+    /// [`Judge::step_reason`] until it is done, then [`Judge::finish_reason`].
     pub fn reason(
         &self,
         transcript: &str,
@@ -91,6 +112,21 @@ impl Judge {
         max_new_tokens: usize,
         on_text: &mut dyn FnMut(&str) -> bool,
     ) -> Result<Reasoning, JudgeError> {
+        let mut run = self.begin_reason(transcript, principle, first, second, max_new_tokens)?;
+        while !self.step_reason(&mut run, usize::MAX, on_text)? {}
+        self.finish_reason(run)
+    }
+
+    /// Reads the reasoning prompt (the whole decoder, built on first use): the
+    /// expensive start of a chain of thought; no token is written yet.
+    pub fn begin_reason(
+        &self,
+        transcript: &str,
+        principle: &str,
+        first: &str,
+        second: &str,
+        max_new_tokens: usize,
+    ) -> Result<ReasoningRun, JudgeError> {
         let o = Options { first, second };
         let chat = self
             .tokenizer
@@ -118,7 +154,6 @@ impl Judge {
                 o,
             )?,
         };
-        let max_new_tokens = max_new_tokens.min(MAX_REASONING_TOKENS);
         if ids.len() > self.max_prompt_tokens {
             return Err(JudgeError::TooLong {
                 part: "the reasoning prompt".into(),
@@ -128,42 +163,74 @@ impl Judge {
                 over: ids.len() - self.max_prompt_tokens,
             });
         }
-        let (mut logits, prompt_cache) = self.model.forward(&self.model.empty_cache(), &ids)?;
-        let mut cache = prompt_cache.clone();
-        let mut generated: Vec<u32> = Vec::new();
-        let mut text = String::new();
-        for _ in 0..max_new_tokens {
-            let next = greedy(&logits, &generated);
-            if next == self.eos {
+        let (logits, prompt_cache) = self.model.forward(&self.model.empty_cache(), &ids)?;
+        Ok(ReasoningRun {
+            cache: prompt_cache.clone(),
+            prompt_cache,
+            logits,
+            generated: Vec::new(),
+            text: String::new(),
+            max_new_tokens: max_new_tokens.min(MAX_REASONING_TOKENS),
+            finished: false,
+        })
+    }
+
+    /// Writes up to `tokens` more tokens, streaming whole characters through
+    /// `on_text` (return `false` to stop); returns whether the reasoning is done (the
+    /// model ended it, it started to ramble, the limit was reached, or `on_text`
+    /// stopped it). A caller that must stay responsive writes a few tokens a step and
+    /// yields between steps.
+    pub fn step_reason(
+        &self,
+        run: &mut ReasoningRun,
+        tokens: usize,
+        on_text: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<bool, JudgeError> {
+        for _ in 0..tokens {
+            if run.finished || run.generated.len() >= run.max_new_tokens {
+                run.finished = true;
                 break;
             }
-            generated.push(next);
-            let decoded = self.tokenizer.decode(&generated)?;
+            let next = greedy(&run.logits, &run.generated);
+            if next == self.eos {
+                run.finished = true;
+                break;
+            }
+            run.generated.push(next);
+            let decoded = self.tokenizer.decode(&run.generated)?;
             // emit only whole characters: a multi-byte character may span tokens
             if !decoded.ends_with('\u{FFFD}')
-                && decoded.len() > text.len()
-                && decoded.starts_with(&text)
+                && decoded.len() > run.text.len()
+                && decoded.starts_with(&run.text)
             {
-                let delta = decoded[text.len()..].to_string();
-                text = decoded;
+                let delta = decoded[run.text.len()..].to_string();
+                run.text = decoded;
                 if !on_text(&delta) {
+                    run.finished = true;
                     break;
                 }
             }
-            if stop_reasoning(&text) {
+            if stop_reasoning(&run.text) {
+                run.finished = true;
                 break;
             }
-            let (l, c) = self.model.forward(&cache, &[next])?;
-            logits = l;
-            cache = c;
+            let (l, c) = self.model.forward(&run.cache, &[next])?;
+            run.logits = l;
+            run.cache = c;
         }
-        let text = trim_reasoning(&text);
-        // score after the reasoning as written (trimmed), asking again for the letter
+        run.finished |= run.generated.len() >= run.max_new_tokens;
+        Ok(run.finished)
+    }
+
+    /// Reads the answer after the reasoning as written (trimmed), asking again for
+    /// the letter, and clamps it.
+    pub fn finish_reason(&self, run: ReasoningRun) -> Result<Reasoning, JudgeError> {
+        let text = trim_reasoning(&run.text);
         let mut tail = self.tokenizer.encode(&text)?;
         tail.extend(self.tokenizer.encode(prompt::REASONING_ANSWER_CUE)?);
-        let (p, _) = self.answer_probability(&prompt_cache, &tail)?;
+        let (p, _) = self.answer_probability(&run.prompt_cache, &tail)?;
         Ok(Reasoning {
-            tokens: generated.len(),
+            tokens: run.generated.len(),
             p_first_raw: p,
             p_first: verdict::clamp_after_reasoning(p),
             text,

@@ -363,6 +363,15 @@ test("zero-shot verdicts stream in; Cancel stops the engine at its next step, ke
   await page.selectOption("#scoring", "trained-head");
   await runCheck();
   assert.match(await page.textContent("#run-text"), /Done: 58 principles .*\(the text had been read ahead\)/);
+  // a chain of thought stops at Cancel too, a few tokens later, and the engine stays
+  await page.locator("#verdicts tbody tr .reason-btn").first().click();
+  await page.click("#reasoning-run");
+  await page.waitForFunction(() => document.getElementById("reasoning-text").textContent.length > 0, null, { timeout: LONG, polling: 50 });
+  await page.click("#cancel");
+  assert.equal(await page.textContent("#reasoning-status"), "Stopped.");
+  await page.click("#reasoning-close");
+  await runCheck();
+  assert.match(await page.textContent("#run-text"), /Done: 58 principles .*\(the text had been read ahead\)/);
   const fetched = requests.slice(sent).filter((u) => /worker\.js|\.wasm|\/model\//.test(u));
   assert.deepEqual(fetched, [], "no engine code or model file was fetched again");
   assert.equal(await page.textContent("#model-text"), modelText);
