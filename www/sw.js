@@ -3,13 +3,21 @@
 // show up at once while developing) and fall back to the cache when offline.
 // Model files are not handled here: model-store.js keeps them in its own cache.
 
-const VERSION = "v4";
+const VERSION = "v5";
 const SHELL = `principle-checker-shell-${VERSION}`;
 const FILES = [
   "./",
   "index.html",
   "style.css",
   "app.js",
+  "state.js",
+  "worker-link.js",
+  "inputs.js",
+  "principles.js",
+  "run.js",
+  "reasoning.js",
+  "editor.js",
+  "share.js",
   "dom.js",
   "results.js",
   "evidence.js",
