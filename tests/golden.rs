@@ -128,9 +128,14 @@ fn trained_head_verdicts_do_not_move() {
     check("six-head", "six", "trained-head", "all");
 }
 
+// one test a fixture: the test harness runs them side by side
 #[test]
 fn zero_shot_verdicts_do_not_move() {
     check("standard-zero-shot", "standard", "zero-shot", "all");
+}
+
+#[test]
+fn zero_shot_verdicts_on_six_responses_do_not_move() {
     // six responses are 30 ordered pairs a principle: three principles keep it short
     check(
         "six-zero-shot",
