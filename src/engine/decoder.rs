@@ -10,7 +10,7 @@ use super::error::ModelError;
 use super::kv::KvCache;
 use super::layers::LayerStack;
 use super::manifest::{Architecture, Manifest};
-use super::weights::read_expanded;
+use super::onnx::read_expanded;
 
 type Plan = Arc<TypedSimplePlan>;
 

@@ -1,18 +1,20 @@
 //! What can go wrong between a model folder and a finished pass, in words that name
-//! the file or the part: the engine's one error type, with no tract types in it, so
-//! the manifest checks can use it without the runtime.
+//! the file or the part: the engine's one error type, which the manifest checks use
+//! too (they run before any of the model is parsed).
 
 use thiserror::Error;
 
-use super::manifest::MANIFEST_FORMAT;
 use super::weights::WeightsError;
 
 #[derive(Debug, Error)]
 pub enum ModelError {
     #[error("the model manifest is not valid: {0}")]
     Manifest(String),
-    #[error("the model manifest has format {found:?}; this build reads {MANIFEST_FORMAT:?}")]
-    UnsupportedFormat { found: String },
+    #[error("the model manifest has format {found:?}; this build reads {expected:?}")]
+    UnsupportedFormat {
+        found: String,
+        expected: &'static str,
+    },
     #[error("{file} is {actual} bytes but the manifest says {expected}: the download is incomplete or the file was replaced")]
     SizeMismatch {
         file: String,

@@ -68,7 +68,7 @@ impl LayerStack {
     /// `None` for a file that exports no hidden states (nothing for a head to read).
     pub fn build(arch: &Architecture, onnx: &[u8]) -> Result<Option<LayerStack>, ModelError> {
         let onnx_err = |e: TractError| ModelError::Onnx(format!("{e:#}"));
-        let (framework, mut proto, expanded) = super::weights::read_expanded(onnx)?;
+        let (framework, mut proto, expanded) = super::onnx::read_expanded(onnx)?;
         let mut tensors = expanded.into_tensors();
         let graph = proto.graph.take().unwrap_or_default();
         let mut hidden_layers: Vec<usize> = graph

@@ -63,7 +63,10 @@ impl Manifest {
         let m: Manifest =
             serde_json::from_slice(bytes).map_err(|e| ModelError::Manifest(e.to_string()))?;
         if m.format != MANIFEST_FORMAT {
-            return Err(ModelError::UnsupportedFormat { found: m.format });
+            return Err(ModelError::UnsupportedFormat {
+                found: m.format,
+                expected: MANIFEST_FORMAT,
+            });
         }
         for f in [MODEL_FILE, TOKENIZER_FILE] {
             if !m.files.contains_key(f) {

@@ -14,6 +14,7 @@ pub mod kernels;
 pub mod kv;
 pub mod layers;
 pub mod manifest;
+mod onnx;
 pub mod tokenizer;
 pub mod weights;
 

@@ -28,8 +28,6 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_hir::infer::InferenceFact;
 use tract_onnx::tract_hir::ops::konst::Const;
 
-use super::error::ModelError;
-
 /// Why the quantized weights could not be expanded: the file is not what
 /// tools/convert_gguf.py writes, or tract refused a tensor.
 #[derive(Debug, Error)]
@@ -437,19 +435,6 @@ fn prune(graph: &mut GraphProto) {
         .chain(outputs)
         .collect();
     graph.initializer.retain(|t| used.contains(&t.name));
-}
-
-/// The file parsed, its quantized weights expanded to f32 (tract would fold the ONNX
-/// dequantization ops itself, at a 3.4 GB peak), and the framework that reads it.
-pub(super) fn read_expanded(
-    onnx: &[u8],
-) -> Result<(tract_onnx::Onnx, tract_onnx::pb::ModelProto, Expanded), ModelError> {
-    let framework = tract_onnx::onnx();
-    let mut proto = framework
-        .proto_model_for_read(&mut &onnx[..])
-        .map_err(|e| ModelError::Onnx(format!("{e:#}")))?;
-    let expanded = expand_quantized(&mut proto)?;
-    Ok((framework, proto, expanded))
 }
 
 #[cfg(test)]
