@@ -128,7 +128,9 @@ pub struct Judge {
     readings: Mutex<Readings>,
     pub max_prompt_tokens: usize,
     /// Suffix tokens run together in the first pass of a check (small: the first
-    /// verdict should appear quickly) and in every later pass.
+    /// verdict should appear quickly) and in every later pass. A pass is a step a
+    /// caller can cancel between, so passes are kept short; past a few hundred tokens
+    /// a longer pass is no faster anyway (its attention bias grows with tokens × total).
     pub first_batch_tokens: usize,
     pub batch_tokens: usize,
     pub name: String,
@@ -168,7 +170,7 @@ impl Judge {
             readings: Mutex::new(Readings::default()),
             max_prompt_tokens: DEFAULT_MAX_PROMPT_TOKENS.min(arch.context_length),
             first_batch_tokens: 128,
-            batch_tokens: 1024,
+            batch_tokens: 256,
             eos: files.manifest.tokens.eos,
             name: files.manifest.name.clone(),
             model,
