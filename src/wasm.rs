@@ -7,7 +7,9 @@ use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 
 use crate::engine::ModelFiles;
-use crate::judge::{ordered_pairs, CheckInput, CheckRun, Judge, OnVerdict, ReasoningRun, Scoring};
+use crate::judge::{
+    ordered_pairs, CheckInput, CheckResult, CheckRun, Judge, OnVerdict, ReasoningRun, Scoring,
+};
 use crate::text::constitution::{Constitution, Principle};
 use crate::text::conversation::{self, Conversation};
 use crate::text::named::Named;
@@ -75,6 +77,13 @@ pub fn input_limits() -> Result<JsValue, JsError> {
         "maxPrinciples": MAX_PRINCIPLES,
         "maxPrincipleChars": MAX_PRINCIPLE_CHARS,
     }))
+}
+
+/// What `stepCheck` returns: whether the check is done, and its result so far.
+#[derive(serde::Serialize)]
+struct Step {
+    done: bool,
+    result: CheckResult,
 }
 
 #[wasm_bindgen]
@@ -181,10 +190,9 @@ impl WasmJudge {
     ) -> Result<JsValue, JsError> {
         self.begin_check(conversation_text, responses, constitution_json, selector)?;
         loop {
-            let step = self.step_check(on_verdict)?;
-            if js_sys::Reflect::get(&step, &"done".into()).is_ok_and(|d| d.is_truthy()) {
-                return js_sys::Reflect::get(&step, &"result".into())
-                    .map_err(|e| JsError::new(&format!("{e:?}")));
+            let step = self.step(on_verdict)?;
+            if step.done {
+                return to_js(&step.result);
             }
         }
     }
@@ -224,6 +232,12 @@ impl WasmJudge {
     /// Cancel (`cancelCheck`) gets through.
     #[wasm_bindgen(js_name = stepCheck)]
     pub fn step_check(&mut self, on_verdict: &Function) -> Result<JsValue, JsError> {
+        to_js(&self.step(on_verdict)?)
+    }
+
+    /// One step of the started check, streaming its verdicts to `on_verdict`; the run
+    /// is dropped once it is done or has failed.
+    fn step(&mut self, on_verdict: &Function) -> Result<Step, JsError> {
         let run = self
             .run
             .as_mut()
@@ -246,26 +260,18 @@ impl WasmJudge {
         };
         let on: &mut OnVerdict = &mut call;
         let step = self.judge.step(run, on);
-        if let Some(e) = callback_error {
-            self.run = None;
-            return Err(JsError::new(&format!("the verdict callback failed: {e:?}")));
-        }
-        let done = match step {
-            Ok(done) => done,
-            Err(e) => {
-                self.run = None;
-                return Err(js_err(e));
-            }
+        let step = match (callback_error, step) {
+            (Some(e), _) => Err(JsError::new(&format!("the verdict callback failed: {e:?}"))),
+            (None, Err(e)) => Err(js_err(e)),
+            (None, Ok(done)) => Ok(Step {
+                done,
+                result: run.standing(),
+            }),
         };
-        let result = to_js(&run.standing())?;
-        if done {
+        if step.as_ref().map_or(true, |s| s.done) {
             self.run = None;
         }
-        to_js(&serde_json::json!({"done": done})).and_then(|o| {
-            js_sys::Reflect::set(&o, &"result".into(), &result)
-                .map(|_| o)
-                .map_err(|e| JsError::new(&format!("{e:?}")))
-        })
+        step
     }
 
     /// Stops the started check between steps and returns its result so far (or
@@ -381,7 +387,6 @@ impl WasmJudge {
     /// then returns `{text, p_first_raw, p_first, tokens}` with `p_first` clamped. In
     /// one call: a caller that must stay responsive uses `beginReason`, `stepReason`
     /// and `finishReason`.
-    #[allow(clippy::too_many_arguments)]
     pub fn reason(
         &mut self,
         conversation_text: &str,

@@ -81,7 +81,6 @@ export function startCheck() {
 // from the engine's result after each step (STANDING), never re-derived here.
 export function onVerdict(m) {
   const r = S.run;
-  r.done = m.done;
   r.total = m.total;
   const bar = $("#run-progress");
   bar.max = m.total;

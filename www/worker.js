@@ -57,57 +57,65 @@ async function load(msg) {
   });
 }
 
-// A check runs a step at a time (one batch of principles; the whole check with the
-// trained head) and yields between steps, so a CANCEL or VALIDATE message gets
-// through; a cancelled check keeps the engine and everything it has read.
+// Checks and reasoning run a step at a time (one batch of principles, the whole
+// check with the trained head, or a few tokens of reasoning) and yield between steps,
+// so a CANCEL or VALIDATE message gets through; what the engine has read stays.
 let cancelId = null;
 const yieldToMessages = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** begin(), then step() until it returns true; false when CANCEL for `id` came first. */
+async function inSteps(id, begin, step) {
+  if (cancelId === id) return false;
+  begin();
+  for (;;) {
+    if (step()) return true;
+    await yieldToMessages();
+    if (cancelId === id) return false;
+  }
+}
 
 async function check(msg) {
   if (msg.scoring) judge.setScoring(msg.scoring);
   if (judge.scoring === "zero-shot" && !judge.wholeModelBuilt) post({ type: FROM_WORKER.PREPARING, id: msg.id, for: "check" });
   const t0 = performance.now();
-  judge.beginCheck(msg.conversation, msg.responses, msg.constitution || "", msg.selector || "all");
-  for (;;) {
-    if (cancelId === msg.id) {
-      post({ type: FROM_WORKER.CANCELLED, id: msg.id, result: judge.cancelCheck(), ms: performance.now() - t0 });
-      return;
-    }
-    const step = judge.stepCheck((verdict, done, total) => {
-      post({ type: FROM_WORKER.VERDICT, id: msg.id, verdict, done, total, ms: performance.now() - t0 });
-      return true;
-    });
-    if (step.done) {
-      post({ type: FROM_WORKER.RESULT, id: msg.id, result: step.result, ms: performance.now() - t0 });
-      return;
-    }
-    post({ type: FROM_WORKER.STANDING, id: msg.id, result: step.result });
-    await yieldToMessages();
-  }
+  let result = null;
+  const finished = await inSteps(
+    msg.id,
+    () => judge.beginCheck(msg.conversation, msg.responses, msg.constitution || "", msg.selector || "all"),
+    () => {
+      const step = judge.stepCheck((verdict, done, total) => {
+        post({ type: FROM_WORKER.VERDICT, id: msg.id, verdict, done, total, ms: performance.now() - t0 });
+        return true;
+      });
+      result = step.result;
+      if (!step.done) post({ type: FROM_WORKER.STANDING, id: msg.id, result });
+      return step.done;
+    },
+  );
+  if (finished) post({ type: FROM_WORKER.RESULT, id: msg.id, result, ms: performance.now() - t0 });
+  else post({ type: FROM_WORKER.CANCELLED, id: msg.id, result: judge.cancelCheck(), ms: performance.now() - t0 });
 }
 
-// Reasoning is written a few tokens a step, yielding between steps like a check, so
-// Cancel stops it without restarting the engine.
+// A few tokens of reasoning a step: Cancel stops it within a fraction of a second.
 const REASON_TOKENS_PER_STEP = 4;
 
 async function reason(msg) {
   if (!judge.wholeModelBuilt) post({ type: FROM_WORKER.PREPARING, id: msg.id, for: "reason" });
   const t0 = performance.now();
-  judge.beginReason(msg.conversation, msg.principle, msg.first, msg.second, msg.maxTokens || 96);
-  for (;;) {
-    if (cancelId === msg.id) {
-      judge.cancelReason();
-      post({ type: FROM_WORKER.CANCELLED, id: msg.id, result: null, ms: performance.now() - t0 });
-      return;
-    }
-    const done = judge.stepReason(REASON_TOKENS_PER_STEP, (piece) => {
-      post({ type: FROM_WORKER.TEXT, id: msg.id, piece });
-      return true;
-    });
-    if (done) break;
-    await yieldToMessages();
+  const finished = await inSteps(
+    msg.id,
+    () => judge.beginReason(msg.conversation, msg.principle, msg.first, msg.second, msg.maxTokens || 96),
+    () =>
+      judge.stepReason(REASON_TOKENS_PER_STEP, (piece) => {
+        post({ type: FROM_WORKER.TEXT, id: msg.id, piece });
+        return true;
+      }),
+  );
+  if (finished) post({ type: FROM_WORKER.REASONED, id: msg.id, reasoning: judge.finishReason(), ms: performance.now() - t0 });
+  else {
+    judge.cancelReason();
+    post({ type: FROM_WORKER.CANCELLED, id: msg.id, result: null, ms: performance.now() - t0 });
   }
-  post({ type: FROM_WORKER.REASONED, id: msg.id, reasoning: judge.finishReason(), ms: performance.now() - t0 });
 }
 
 // Reading text ahead of Check: one pass of at most a few seconds that a check of the
@@ -156,11 +164,9 @@ async function handle(msg) {
         return await load(msg);
       case TO_WORKER.CHECK:
         if (!judge) throw new Error("the model is not loaded yet");
-        if (cancelId === msg.id) return post({ type: FROM_WORKER.CANCELLED, id: msg.id, result: null, ms: 0 });
         return await check(msg);
       case TO_WORKER.REASON:
         if (!judge) throw new Error("the model is not loaded yet");
-        if (cancelId === msg.id) return post({ type: FROM_WORKER.CANCELLED, id: msg.id, result: null, ms: 0 });
         return await reason(msg);
       case TO_WORKER.READ_AHEAD:
         if (!judge) return;
