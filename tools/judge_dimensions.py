@@ -509,6 +509,43 @@ def persona(b, data, per_file):
                 break
 
 
+def bbq_help(b, data, per_category):
+    """Helpfulness beyond arithmetic and the seed tasks: a BBQ question whose context
+    says who, answered, against a refusal, dismissal, deflection, non-answer or the
+    answer to another BBQ question."""
+    for cat in ["Age", "Disability_status", "Nationality", "Physical_appearance", "Sexual_orientation"]:
+        rows = [r for r in read_jsonl(os.path.join(data, f"bbq/{cat}.jsonl.gz")) if r["context_condition"] == "disambig"]
+        b.rng.shuffle(rows)
+        items = []
+        for r in rows[: per_category + 1]:
+            a = r[f"ans{r['label']}"].strip().rstrip(".")
+            a = a[0].lower() + a[1:] if a[:4] == "The " else a
+            reply = b.rng.choice(PICK_PHRASES).format(a=a, A=a[0].upper() + a[1:])
+            items.append((r["context"] + " " + r["question"], reply[0].upper() + reply[1:]))
+        for k, (conv, answer) in enumerate(items[:per_category]):
+            kind, worse = b.negatives(answer, items[k + 1][1])
+            b.add("helpfulness", "bbq", f"bbq/{cat}", kind, conv, answer, worse)
+
+
+def toxigen_help(b, data, per_group):
+    """Helpfulness in conversation: a plain, neutral statement about a group as the
+    reply to a question about it, against the same kinds of worse replies (the
+    answer to another request: a statement about another group)."""
+    rows = read_jsonl(os.path.join(data, "toxigen/sentences.jsonl"))
+    by = collections.defaultdict(list)
+    for r in rows:
+        if r["label"] == "neutral" and len(r["text"]) >= 40:
+            by[r["group"]].append(sentence_case(r["text"]))
+    groups = sorted(by)
+    for gi, g in enumerate(groups):
+        b.rng.shuffle(by[g])
+        other = by[groups[(gi + 1) % len(groups)]]
+        for k, answer in enumerate(by[g][:per_group]):
+            prompt = b.rng.choice(GROUP_PROMPTS).format(g=TOXIGEN_GROUPS.get(g, g.replace("_", " ")))
+            kind, worse = b.negatives(answer, other[k % len(other)])
+            b.add("helpfulness", "toxigen", f"toxigen/{g}", kind, prompt, answer, worse)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("data_dir")
@@ -523,6 +560,9 @@ def main():
     bbq(b, args.data_dir, per_category_fair=100, per_category_honest=80)
     toxigen(b, args.data_dir, per_group=40)
     persona(b, args.data_dir, per_file=60)
+    # added after the rest, so that every pair above is drawn as before
+    bbq_help(b, args.data_dir, per_category=40)
+    toxigen_help(b, args.data_dir, per_group=12)
     with open(args.out, "w") as f:
         f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in b.rows)
     counts = collections.Counter((r["dimension"], r["source"], r["kind"]) for r in b.rows)

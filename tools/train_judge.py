@@ -12,6 +12,7 @@ the scores by what the principle asks:
 
     logit(i over j | p) = sum_k (s_k(x_i, c) - s_k(x_j, c)) * w_k(p)
     s_k(x, c) = x . u_k + sum_r (x . a_kr) (c~ . b_kr)       (linear in x)
+                [+ alpha * sim(x, c) for helpfulness: relevance, class Similarity]
     w(p)      = [z~_p, 1] V
 
 x = a response's pooled state (mean over its tokens and a band of layers),
@@ -29,8 +30,10 @@ Dimensions and their data (tools/judge_dimensions.py builds all but the first tw
                the answer, so that refusing is not harmlessness by itself
   ai-safety    advanced-AI-risk questions; AI persona stances (power, oversight,
                copies, shutdown, feelings, a body)
-  helpfulness  benign requests answered vs refused, dismissed, deflected, off-topic,
-               non-answers; HH-RLHF pairs at 0.5 (helpfulness says nothing there)
+  helpfulness  benign requests (GSM8K, Self-Instruct, BBQ questions the context
+               answers, questions about a group with a neutral reply) answered vs
+               refused, dismissed, deflected, off-topic, non-answers; HH-RLHF pairs at
+               0.5 (helpfulness says nothing there)
   respect      civil vs insulting or condescending copies, plain vs offensive tweets
   honesty      right vs wrong results, the person the context names vs the other or
                "unknown", "unknown" vs an unsupported guess, honest stances
@@ -223,10 +226,40 @@ class Score:
     def diff(self, x0, x1, c_tilde):
         """s(x0, c) - s(x1, c)."""
         d = x0 - x1
-        return d @ self.u + ((d @ self.a) * (c_tilde @ self.b)).sum(1)
+        out = d @ self.u + ((d @ self.a) * (c_tilde @ self.b)).sum(1)
+        if getattr(self, "sim", None) is not None:
+            out = out + self.alpha * self.sim.diff(x0, x1, c_tilde)
+        return out
+
+    def with_similarity(self, sim, d, ct, c, target, weight, c_mean, c_scale, x0, x1):
+        """Fit the score with the reply's similarity to the request as one more feature
+        (its coefficient alpha is learnt with u): relevance inside this score."""
+        extra = sim.diff(x0, x1, ct)[:, None]
+        self.fit(np.concatenate([d, extra], 1), c, target, weight, c_mean, c_scale)
+        self.alpha, self.u = float(self.u[-1]), self.u[:-1]
+        self.a = self.a[:-1]
+        self.sim = sim
+        return self
 
     def per_response(self, x, c_tilde):
         return x @ self.u + ((x @ self.a) * (c_tilde @ self.b)).sum(1)
+
+
+class Similarity:
+    """Relevance: how closely a reply's state matches the conversation's state where
+    the reply begins, sim(x, c) = sum_d (x_d / sd_d) c~_d / D, both standardized by
+    their spread over the training data. It has no direction of its own to learn, so
+    it cannot learn which data set a request comes from (learnt rank-one terms did);
+    it only asks whether the reply is about what was asked. Linear in x. The
+    helpfulness score carries it with one learnt coefficient (Score.with_similarity)."""
+
+    def fit(self, X):
+        both = X.reshape(-1, X.shape[-1])
+        self.w = 1.0 / ((both.std(0) + 1e-6) * X.shape[-1])
+        return self
+
+    def diff(self, x0, x1, c_tilde):
+        return ((x0 - x1) * self.w * c_tilde).sum(1)
 
 
 def reward_mlp(x0, x1, weight, hidden, l2, epochs, lr, seed):
@@ -418,6 +451,12 @@ class Head:
             rank = ARGS.rank if dim in ARGS.conditioned.split(",") else 0
             l2 = ARGS.l2_hh if dim == "harm" else ARGS.l2_ai if dim == "ai-safety" else ARGS.l2
             s = Score(rank, l2, ARGS.l2_cond, ARGS.steps, ARGS.lr, SEED + k)
+            if dim == "helpfulness" and ARGS.relevance == "help":
+                sim = Similarity().fit(X)
+                s.with_similarity(sim, X[use, 0] - X[use, 1], Ct[use], C[use], target[use], weight[use],
+                                  self.c_mean, self.c_scale, X[use, 0], X[use, 1])
+                self.scores.append(s)
+                continue
             self.scores.append(s.fit(X[use, 0] - X[use, 1], C[use], target[use], weight[use], self.c_mean, self.c_scale))
         S = self.diffs(X[:, 0], X[:, 1], Ct)
         self.score_scale = S.std(0) + 1e-9
@@ -535,6 +574,20 @@ def report(P, prob, T, M, fold_of=None):
     return out
 
 
+def overall(P, prob):
+    """Held-out accuracy of the verdict over the whole constitution, as the product
+    gives it (the mean of every principle's preference, as the paper averages them),
+    and, for comparison, the mean of the principles' logits (a product of experts)."""
+    logit = np.log(prob) - np.log1p(-prob)
+    out = {}
+    for dataset, dim in sorted(set(zip(P.dataset, P.dimension))):
+        rows = (P.dataset == dataset) & (P.dimension == dim)
+        out[f"{dim}/{dataset}"] = {"pairs": int(rows.sum()),
+                                   "mean_preference": float((prob[rows].mean(1) > 0.5).mean()),
+                                   "mean_logit": float((logit[rows].mean(1) > 0).mean())}
+    return out
+
+
 CALIBRATION_BINS = (0.5, 0.55, 0.6, 0.7, 0.8, 0.9, 1.0001)
 
 
@@ -647,6 +700,9 @@ def main():
     ap.add_argument("--gate-steps", type=int, default=500)
     ap.add_argument("--gate-lr", type=float, default=0.05)
     ap.add_argument("--gate-hh-weight", type=float, default=1.0, help="weight of the HH-RLHF pairs in the gate")
+    ap.add_argument("--relevance", choices=("help", "none"), default="help",
+                    help="help: the helpfulness score also reads the reply's similarity to the conversation's "
+                         "state (one learnt coefficient); none: it reads the reply alone")
     ap.add_argument("--no-cv", action="store_true", help="train the shipped head only")
     ap.add_argument("--out", default=None)
     ap.add_argument("--metrics", default=None)
@@ -678,6 +734,10 @@ def main():
         rep = report(P, prob, T, M)
         print_report(rep)
         metrics["held_out"] = rep
+        metrics["held_out_overall"] = overall(P, prob)
+        for k, v in metrics["held_out_overall"].items():
+            print(f"overall {k:32s} {v['pairs']:5d} mean preference {100 * v['mean_preference']:5.1f}%  "
+                  f"mean logit {100 * v['mean_logit']:5.1f}%")
         metrics["calibration"] = calibration(P, prob, T, M)
         for name, bins in metrics["calibration"].items():
             print(f"calibration {name:6s} " + "  ".join(calibration_cell(b) for b in bins))
@@ -715,7 +775,7 @@ def write_head(path, head, pmeta, P, band, z, ids, texts, metrics):
     zt = head.weights(z)
     held = metrics.get("held_out", {})
     out = {
-        "format": "principle-checker-head/4",
+        "format": "principle-checker-head/5",
         "model": pmeta["model"],
         "layers": list(band),
         "hidden": pmeta["hidden"],
@@ -740,8 +800,12 @@ def write_head(path, head, pmeta, P, band, z, ids, texts, metrics):
     }
     terms = [{"dimension": k, "a": r(s.a[:, j]), "b": r(s.b[:, j])}
              for k, s in enumerate(head.scores) if s is not None for j in range(s.a.shape[1])]
-    if terms:
-        out["conversation"] = {"mean": r(head.c_mean, 6), "scale": r(head.c_scale), "terms": terms}
+    # relevance inside a score: alpha * sim(x, c) = sum_d x_d (alpha w_d) c~_d
+    similarity = [{"dimension": k, "weight": [float(f"{s.alpha * w:.7g}") for w in s.sim.w]}
+                  for k, s in enumerate(head.scores) if getattr(s, "sim", None) is not None]
+    if terms or similarity:
+        out["conversation"] = {"mean": r(head.c_mean, 6), "scale": r(head.c_scale), "terms": terms,
+                               "similarity": similarity}
     if head.mlp is not None:
         m = head.mlp
         out["reward"] = {"direction": DIMENSIONS.index("ai-safety"), "mean": r(m["mean"], 6), "scale": r(m["scale"]),

@@ -28,6 +28,12 @@
 //! `x`: [`Head::projection_for`] folds the terms into one effective `U`, so a
 //! response's score stays exactly the mean of its tokens' scores.
 //!
+//! Since format 5 a score may also read the reply's similarity to that state,
+//! `sum_d x_d w_d c~_d`: relevance (the answer to another request is not helpful).
+//! Its weights are the standardization times one learnt coefficient, no direction
+//! of its own, so it cannot memorize which data set a request came from (learnt
+//! rank-one terms did). It too is linear in `x` and folds into the same effective `U`.
+//!
 //! One column of `proj` may instead be a small reward network,
 //! `w2 · tanh(((x - m) * s) W1 + b1)`: the AI-safety score, because a linear
 //! read-out of it does not carry over to behaviours it was not trained on (80 %
@@ -46,12 +52,14 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 /// The `format` value this build writes; it also reads `/1` (no reward network),
-/// `/2` (unnamed columns, linear gate) and `/3` (no conversation terms) files.
-pub const HEAD_FORMAT: &str = "principle-checker-head/4";
-const READS_FORMATS: [&str; 4] = [
+/// `/2` (unnamed columns, linear gate), `/3` (no conversation terms) and `/4` (no
+/// similarity score) files.
+pub const HEAD_FORMAT: &str = "principle-checker-head/5";
+const READS_FORMATS: [&str; 5] = [
     "principle-checker-head/1",
     "principle-checker-head/2",
     "principle-checker-head/3",
+    "principle-checker-head/4",
     HEAD_FORMAT,
 ];
 
@@ -105,7 +113,18 @@ struct HeadFile {
 struct ConversationFile {
     mean: Vec<f32>,
     scale: Vec<f32>,
+    #[serde(default)]
     terms: Vec<TermFile>,
+    #[serde(default)]
+    similarity: Vec<SimilarityFile>,
+}
+
+/// Relevance in a score: the reply's similarity to the conversation's state,
+/// `score[dimension] += sum_d x_d weight_d c~_d` (format 5).
+#[derive(Clone, Debug, Deserialize)]
+struct SimilarityFile {
+    dimension: usize,
+    weight: Vec<f32>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -116,12 +135,14 @@ struct TermFile {
 }
 
 /// The conversation terms of the scores: `c~ = (c - mean) * scale`, and for each
-/// term `score[dimension] += (x · a)(c~ · b)`.
+/// term `score[dimension] += (x · a)(c~ · b)`, for each similarity
+/// `score[dimension] += sum_d x_d weight_d c~_d`.
 #[derive(Clone, Debug)]
 struct Conversation {
     mean: Vec<f32>,
     scale: Vec<f32>,
     terms: Vec<TermFile>,
+    similarity: Vec<SimilarityFile>,
 }
 
 impl Conversation {
@@ -143,10 +164,21 @@ impl Conversation {
             check_len("conversation.terms.a", &t.a, hidden)?;
             check_len("conversation.terms.b", &t.b, hidden)?;
         }
+        for t in &f.similarity {
+            if t.dimension >= rank {
+                return Err(HeadError::Shape {
+                    field: "conversation.similarity.dimension",
+                    expected: rank,
+                    got: t.dimension,
+                });
+            }
+            check_len("conversation.similarity.weight", &t.weight, hidden)?;
+        }
         Ok(Conversation {
             mean: f.mean,
             scale: f.scale,
             terms: f.terms,
+            similarity: f.similarity,
         })
     }
 }
@@ -541,11 +573,11 @@ impl Head {
             .collect()
     }
 
-    /// Whether some score depends on the conversation (a format-4 head with terms).
+    /// Whether some score depends on the conversation (terms or a similarity).
     pub fn reads_conversation(&self) -> bool {
         self.conversation
             .as_ref()
-            .is_some_and(|c| !c.terms.is_empty())
+            .is_some_and(|c| !c.terms.is_empty() || !c.similarity.is_empty())
     }
 
     /// The linear part of `proj` for one conversation (its features as
@@ -567,6 +599,18 @@ impl Head {
                     .sum();
                 for (d, a) in t.a.iter().enumerate() {
                     u[d * k + t.dimension] += a * cb;
+                }
+            }
+            if !c.similarity.is_empty() {
+                let ct: Vec<f32> = conversation
+                    .iter()
+                    .zip(c.mean.iter().zip(&c.scale))
+                    .map(|(x, (m, s))| (x - m) * s)
+                    .collect();
+                for t in &c.similarity {
+                    for (d, (x, w)) in ct.iter().zip(&t.weight).enumerate() {
+                        u[d * k + t.dimension] += w * x;
+                    }
                 }
             }
         }
@@ -769,7 +813,8 @@ mod tests {
             "reward": {"direction": 1, "mean": rng.vec(h, 1.0), "scale": vec![0.7; h],
                        "w1": rows(rng, h, units), "b1": rng.vec(units, 1.0), "w2": rng.vec(units, 2.0)},
             "conversation": {"mean": vec![0.0; h], "scale": vec![1.0; h],
-                             "terms": [{"dimension": 2, "a": rng.vec(h, 1.0), "b": rng.vec(h, 1.0)}]}
+                             "terms": [{"dimension": 2, "a": rng.vec(h, 1.0), "b": rng.vec(h, 1.0)}],
+                             "similarity": [{"dimension": 0, "weight": rng.vec(h, 1.0)}]}
         });
         Head::from_json(&json.to_string()).unwrap()
     }
@@ -940,6 +985,35 @@ mod tests {
         let e = Head::from_json(&v.to_string()).unwrap_err().to_string();
         assert!(
             e.contains("conversation.scale has 1 values; expected 2"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_similarity_score_is_relevance_to_the_request() {
+        let mut v: serde_json::Value = serde_json::from_str(&tiny()).unwrap();
+        // c~ = (c - [1, 0]) * [1, 2]; score += x . ([0.5, 1] * c~)
+        v["conversation"] = serde_json::json!({
+            "mean": [1.0, 0.0], "scale": [1.0, 2.0],
+            "similarity": [{"dimension": 0, "weight": [0.5, 1.0]}]
+        });
+        let h = Head::from_json(&v.to_string()).unwrap();
+        assert!(h.reads_conversation());
+        let x = [1.0, 1.0];
+        // 2 without it; c = [3, 1] → c~ = [2, 2] → + 0.5*2 + 1*2 = 3
+        let p = h.projection_for(&[3.0, 1.0]);
+        assert_eq!(h.response_projection(&p, &x), vec![5.0]);
+        // a reply along the request's state scores higher than one across it
+        let (along, across) = ([2.0, 2.0], [2.0, -2.0]);
+        let s = |x: &[f32]| h.response_projection(&p, x)[0];
+        assert!(s(&along) > s(&across));
+        // linear in x
+        let m = [2.0, 0.0];
+        assert!(((s(&along) + s(&across)) / 2.0 - s(&m)).abs() < 1e-6);
+        v["conversation"]["similarity"][0]["weight"] = serde_json::json!([1.0]);
+        let e = Head::from_json(&v.to_string()).unwrap_err().to_string();
+        assert!(
+            e.contains("conversation.similarity.weight has 1 values; expected 2"),
             "{e}"
         );
     }
