@@ -398,7 +398,7 @@ def targets(P, ids, groups_of):
                 M[r] *= ARGS.gate_hh_weight
             if dim == "helpfulness":
                 soft = selected(ids, groups_of, HARM_ONLY) & ~f & ~u
-                T[np.ix_(r, soft)], M[np.ix_(r, soft)] = HARM_ONLY_SOFT, 1.0
+                T[np.ix_(r, soft)], M[np.ix_(r, soft)] = HARM_ONLY_SOFT, ARGS.harm_only_weight
     return T, M
 
 
@@ -699,6 +699,8 @@ def main():
                     help="w(p) = softplus([z, 1] V) (weights >= 0) or [z, 1] V")
     ap.add_argument("--gate-steps", type=int, default=500)
     ap.add_argument("--gate-lr", type=float, default=0.05)
+    ap.add_argument("--harm-only-weight", type=float, default=3.0,
+                    help="weight in the gate of the harm-only principles on benign requests (target 0.6)")
     ap.add_argument("--gate-hh-weight", type=float, default=1.0, help="weight of the HH-RLHF pairs in the gate")
     ap.add_argument("--relevance", choices=("help", "none"), default="help",
                     help="help: the helpfulness score also reads the reply's similarity to the conversation's "
