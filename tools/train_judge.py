@@ -241,9 +241,6 @@ class Score:
         self.sim = sim
         return self
 
-    def per_response(self, x, c_tilde):
-        return x @ self.u + ((x @ self.a) * (c_tilde @ self.b)).sum(1)
-
 
 class Similarity:
     """Relevance: how closely a reply's state matches the conversation's state where
