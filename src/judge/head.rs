@@ -153,25 +153,24 @@ impl Conversation {
     ) -> Result<Conversation, HeadError> {
         check_len("conversation.mean", &f.mean, hidden)?;
         check_len("conversation.scale", &f.scale, hidden)?;
-        for t in &f.terms {
-            if t.dimension >= rank {
-                return Err(HeadError::Shape {
-                    field: "conversation.terms.dimension",
+        let check_dimension = |field: &'static str, got: usize| {
+            if got >= rank {
+                Err(HeadError::Shape {
+                    field,
                     expected: rank,
-                    got: t.dimension,
-                });
+                    got,
+                })
+            } else {
+                Ok(())
             }
+        };
+        for t in &f.terms {
+            check_dimension("conversation.terms.dimension", t.dimension)?;
             check_len("conversation.terms.a", &t.a, hidden)?;
             check_len("conversation.terms.b", &t.b, hidden)?;
         }
         for t in &f.similarity {
-            if t.dimension >= rank {
-                return Err(HeadError::Shape {
-                    field: "conversation.similarity.dimension",
-                    expected: rank,
-                    got: t.dimension,
-                });
-            }
+            check_dimension("conversation.similarity.dimension", t.dimension)?;
             check_len("conversation.similarity.weight", &t.weight, hidden)?;
         }
         Ok(Conversation {
@@ -1010,6 +1009,10 @@ mod tests {
         // linear in x
         let m = [2.0, 0.0];
         assert!(((s(&along) + s(&across)) / 2.0 - s(&m)).abs() < 1e-6);
+        v["conversation"]["similarity"][0]["dimension"] = serde_json::json!(1);
+        let e = Head::from_json(&v.to_string()).unwrap_err().to_string();
+        assert!(e.contains("conversation.similarity.dimension"), "{e}");
+        v["conversation"]["similarity"][0]["dimension"] = serde_json::json!(0);
         v["conversation"]["similarity"][0]["weight"] = serde_json::json!([1.0]);
         let e = Head::from_json(&v.to_string()).unwrap_err().to_string();
         assert!(
