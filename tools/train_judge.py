@@ -194,6 +194,7 @@ class Score:
 
     def __init__(self, rank, l2, l2_cond, steps, lr, seed):
         self.rank, self.l2, self.l2_cond, self.steps, self.lr, self.seed = rank, l2, l2_cond, steps, lr, seed
+        self.sim, self.alpha = None, 0.0  # relevance, when with_similarity fits it
 
     def fit(self, d, c, target, weight, c_mean, c_scale):
         scale = 1.0 / (d.std(0) + 1e-6)
@@ -227,15 +228,15 @@ class Score:
         """s(x0, c) - s(x1, c)."""
         d = x0 - x1
         out = d @ self.u + ((d @ self.a) * (c_tilde @ self.b)).sum(1)
-        if getattr(self, "sim", None) is not None:
+        if self.sim is not None:
             out = out + self.alpha * self.sim.diff(x0, x1, c_tilde)
         return out
 
-    def with_similarity(self, sim, d, ct, c, target, weight, c_mean, c_scale, x0, x1):
+    def with_similarity(self, sim, x0, x1, ct, c, target, weight, c_mean, c_scale):
         """Fit the score with the reply's similarity to the request as one more feature
         (its coefficient alpha is learnt with u): relevance inside this score."""
         extra = sim.diff(x0, x1, ct)[:, None]
-        self.fit(np.concatenate([d, extra], 1), c, target, weight, c_mean, c_scale)
+        self.fit(np.concatenate([x0 - x1, extra], 1), c, target, weight, c_mean, c_scale)
         self.alpha, self.u = float(self.u[-1]), self.u[:-1]
         self.a = self.a[:-1]
         self.sim = sim
@@ -450,8 +451,8 @@ class Head:
             s = Score(rank, l2, ARGS.l2_cond, ARGS.steps, ARGS.lr, SEED + k)
             if dim == "helpfulness" and ARGS.relevance == "help":
                 sim = Similarity().fit(X)
-                s.with_similarity(sim, X[use, 0] - X[use, 1], Ct[use], C[use], target[use], weight[use],
-                                  self.c_mean, self.c_scale, X[use, 0], X[use, 1])
+                s.with_similarity(sim, X[use, 0], X[use, 1], Ct[use], C[use], target[use], weight[use],
+                                  self.c_mean, self.c_scale)
                 self.scores.append(s)
                 continue
             self.scores.append(s.fit(X[use, 0] - X[use, 1], C[use], target[use], weight[use], self.c_mean, self.c_scale))
@@ -801,7 +802,7 @@ def write_head(path, head, pmeta, P, band, z, ids, texts, metrics):
              for k, s in enumerate(head.scores) if s is not None for j in range(s.a.shape[1])]
     # relevance inside a score: alpha * sim(x, c) = sum_d x_d (alpha w_d) c~_d
     similarity = [{"dimension": k, "weight": [float(f"{s.alpha * w:.7g}") for w in s.sim.w]}
-                  for k, s in enumerate(head.scores) if getattr(s, "sim", None) is not None]
+                  for k, s in enumerate(head.scores) if s is not None and s.sim is not None]
     if terms or similarity:
         out["conversation"] = {"mean": r(head.c_mean, 6), "scale": r(head.c_scale), "terms": terms,
                                "similarity": similarity}
