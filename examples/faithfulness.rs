@@ -171,7 +171,7 @@ fn main() -> Result<(), String> {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("models/smollm2-135m-instruct"));
     let files = ModelFiles::from_dir(&model).map_err(|e| e.to_string())?;
-    let judge = Judge::new(&files).map_err(|e| e.to_string())?;
+    let judge = Judge::new(files).map_err(|e| e.to_string())?;
     let principles = Constitution::default_2023().principles;
     let started = Instant::now();
     let mut rng = Rng(0x5eed_f00d_cafe_d00d);

@@ -3,6 +3,9 @@
 //! The worker fetches and caches the model files and passes their bytes in; every
 //! library error becomes a JS `Error` whose message is the library's sentence.
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 
@@ -63,6 +66,64 @@ pub fn kernel_tolerance() -> f32 {
     crate::engine::kernels::TOLERANCE
 }
 
+/// About how many bytes of memory loading this model and a usual check take
+/// ([`crate::engine::Manifest::memory_needed`]): the page says it, and tries to set it aside,
+/// before the download.
+#[wasm_bindgen(js_name = memoryNeeded)]
+pub fn memory_needed(manifest: &[u8]) -> Result<f64, JsError> {
+    let manifest = crate::engine::Manifest::from_json(manifest).map_err(js_err)?;
+    Ok(manifest.memory_needed() as f64)
+}
+
+/// The size of the last allocation the browser refused (0 if none): when the engine
+/// traps, the worker reads it to say that memory ran out, and how much was asked.
+#[wasm_bindgen(js_name = refusedAllocation)]
+pub fn refused_allocation() -> f64 {
+    REFUSED.load(Ordering::Relaxed) as f64
+}
+
+static REFUSED: AtomicUsize = AtomicUsize::new(0);
+
+/// The system allocator, remembering the size of any allocation it could not make.
+/// Rust aborts on a failed allocation, which reaches JS as a bare "unreachable" trap;
+/// this is how the worker tells running out of memory from a bug.
+struct RecordingAllocator;
+
+// SAFETY: every call goes to the system allocator with the caller's arguments; the
+// only addition is a store to an atomic.
+unsafe impl GlobalAlloc for RecordingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if p.is_null() {
+            REFUSED.store(layout.size(), Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if p.is_null() {
+            REFUSED.store(layout.size(), Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if p.is_null() {
+            REFUSED.store(new_size, Ordering::Relaxed);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: RecordingAllocator = RecordingAllocator;
+
 /// What the page may send, so it can say so before the engine refuses:
 /// `{minResponses, maxResponses, maxConversationChars, maxResponseChars,
 /// maxPrinciples, maxPrincipleChars}`.
@@ -101,7 +162,7 @@ impl WasmJudge {
     #[wasm_bindgen(constructor)]
     pub fn new(manifest: &[u8], onnx: Vec<u8>, tokenizer: Vec<u8>) -> Result<WasmJudge, JsError> {
         let files = ModelFiles::from_bytes(manifest, onnx, tokenizer).map_err(js_err)?;
-        let judge = Judge::new(&files).map_err(js_err)?;
+        let judge = Judge::new(files).map_err(js_err)?;
         Ok(WasmJudge {
             judge,
             run: None,
@@ -123,7 +184,7 @@ impl WasmJudge {
         let files =
             ModelFiles::from_hashed_bytes(manifest, onnx, onnx_sha256, tokenizer, tokenizer_sha256)
                 .map_err(js_err)?;
-        let judge = Judge::new(&files).map_err(js_err)?;
+        let judge = Judge::new(files).map_err(js_err)?;
         Ok(WasmJudge {
             judge,
             run: None,

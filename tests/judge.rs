@@ -37,7 +37,7 @@ fn check_all(
 }
 
 fn with_layout(layout: Layout) -> Judge {
-    let mut j = Judge::new(&common::files()).unwrap();
+    let mut j = Judge::new(common::files()).unwrap();
     j.set_scoring(Scoring::ZeroShot).unwrap();
     j.layout = layout;
     j
@@ -263,7 +263,7 @@ fn the_trained_head_judges_every_principle_in_one_pass_and_orders_agree() {
 #[test]
 fn every_verdicts_evidence_adds_up_to_its_logit() {
     // a fresh judge, so that the check reads the responses itself
-    let judge = Judge::new(&common::files()).unwrap();
+    let judge = Judge::new(common::files()).unwrap();
     let (conv, mut responses) = common::fixture();
     responses.push(
         "Talk to them first, calmly. If that fails, write a short note; many \
@@ -352,7 +352,7 @@ fn a_principle_says_what_it_reads_before_any_check_and_as_a_check_weighs_it() {
 #[test]
 fn text_read_ahead_or_checked_before_is_not_read_again() {
     // its own judge: the shared one's readings change under the tests running beside
-    let mut judge = Judge::new(&common::files()).unwrap();
+    let mut judge = Judge::new(common::files()).unwrap();
     let (conv, responses) = common::fixture();
     let all = principles("all");
     let cold = check_all(&judge, &conv, &responses, &all).unwrap();

@@ -119,7 +119,7 @@ fn a_bit_flip_is_reported_and_an_unverified_corrupt_model_fails_cleanly() {
     assert!(err.to_string().contains("does not match its checksum"));
     // bypassing the checksum, garbage bytes are an error, not a panic
     let files = common::files();
-    let err = Model::load(&files.manifest, b"\x08\x01garbage")
+    let err = Model::load(&files.manifest, b"\x08\x01garbage".to_vec())
         .err()
         .expect("must fail");
     assert!(
@@ -204,7 +204,7 @@ fn a_wrong_checksum_in_the_manifest_is_reported() {
 #[test]
 fn a_model_without_a_kv_cache_is_refused_by_name() {
     let files = common::files();
-    let err = Model::load(&files.manifest, faults::NO_KV_CACHE_ONNX)
+    let err = Model::load(&files.manifest, faults::NO_KV_CACHE_ONNX.to_vec())
         .err()
         .expect("must fail");
     assert_eq!(
@@ -230,7 +230,7 @@ fn a_tokenizer_of_another_model_is_refused() {
         tokenizer,
     )
     .expect("the manifest vouches for both files");
-    let err = Judge::new(&files).err().expect("must fail");
+    let err = Judge::new(files).err().expect("must fail");
     assert_eq!(
         err.to_string(),
         "the tokenizer has 49153 tokens but the model has 49152: they belong to different models"
@@ -287,7 +287,7 @@ fn branches_in_one_pass_equal_separate_passes() {
 fn the_heads_smaller_graph_gives_the_states_of_the_whole_decoder() {
     let (_, ids, _) = reference();
     let files = common::files();
-    let model = Model::load(&files.manifest, &files.onnx).unwrap();
+    let model = Model::load(&files.manifest, files.onnx).unwrap();
     assert_eq!(model.hidden_layers(), (16..=24).collect::<Vec<_>>());
     assert!(!model.full_graph_built());
     let branches = vec![ids[12..20].to_vec(), ids[20..].to_vec()];
@@ -330,7 +330,7 @@ fn the_heads_smaller_graph_gives_the_states_of_the_whole_decoder() {
 fn branch_states_are_the_rows_the_pooled_state_is_the_mean_of() {
     let (_, ids, _) = reference();
     let files = common::files();
-    let model = Model::load(&files.manifest, &files.onnx).unwrap();
+    let model = Model::load(&files.manifest, files.onnx).unwrap();
     let width = model.architecture().hidden;
     let branches = vec![ids[12..20].to_vec(), ids[20..].to_vec()];
     let prefix = model.prefill(&model.empty_cache(), &ids[..12]).unwrap();

@@ -278,3 +278,46 @@ async fn standard_check_timing() {
     );
     web_sys::console::log_1(&msg.into());
 }
+
+/// An allocation the browser cannot give is remembered, so the worker can tell running
+/// out of memory (which Rust turns into a bare trap) from a bug.
+#[wasm_bindgen_test]
+fn a_refused_allocation_is_remembered() {
+    // a 32-bit page holds at most 4 GiB: gigabytes are refused by the fourth at the latest
+    let layout = std::alloc::Layout::from_size_align(1 << 30, 8).unwrap();
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        // SAFETY: a null result is checked, nothing is written through the pointer, and
+        // every block is freed with the layout it was allocated with
+        let p = unsafe { std::alloc::alloc(layout) };
+        if p.is_null() {
+            break;
+        }
+        held.push(p);
+    }
+    assert!(held.len() < 4, "four gigabytes were given to a 32-bit page");
+    for p in held {
+        unsafe { std::alloc::dealloc(p, layout) };
+    }
+    assert_eq!(
+        principle_checker::wasm::refused_allocation(),
+        (1u64 << 30) as f64
+    );
+}
+
+/// The memory the page announces before the download, from the model's manifest.
+#[wasm_bindgen_test]
+async fn the_memory_needed_comes_from_the_manifest() {
+    let manifest = fetch("manifest.json").await;
+    let need = principle_checker::wasm::memory_needed(&manifest)
+        .map_err(JsValue::from)
+        .unwrap();
+    let parsed = principle_checker::engine::Manifest::from_json(&manifest).unwrap();
+    assert_eq!(need, parsed.memory_needed() as f64);
+    let err = principle_checker::wasm::memory_needed(b"{}")
+        .map_err(JsValue::from)
+        .err()
+        .unwrap();
+    let message = String::from(js_sys::Error::from(err).message());
+    assert!(message.contains("manifest"), "{message}");
+}

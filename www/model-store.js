@@ -125,9 +125,11 @@ async function download(url, expectBytes, onChunk) {
 /**
  * Returns {manifest, manifestBytes, files: {name: Uint8Array}, digests: {name: hex sha256
  * of those bytes}, cached, bundled, warning}.
- * onProgress({phase, loaded, total, file, cached}) is called as work proceeds.
+ * onProgress({phase, loaded, total, file, cached}) is called as work proceeds;
+ * beforeDownload(manifestBytes), when given, is awaited before anything is downloaded
+ * (not when every file is cached): it may throw to stop there.
  */
-export async function loadModel(base, onProgress) {
+export async function loadModel(base, onProgress, beforeDownload = null) {
   const bundled = isBundled(base);
   const cache = bundled ? null : await openCache();
   const { url: manifestUrl, bytes: manifestBytes, manifest } = await readManifest(base, cache);
@@ -160,6 +162,7 @@ export async function loadModel(base, onProgress) {
     missing.push(e);
   }
   const cached = missing.length === 0;
+  if (!cached && beforeDownload) await beforeDownload(manifestBytes);
   const total = missing.reduce((s, e) => s + e.bytes, 0);
   let loaded = 0;
   let warning = "";

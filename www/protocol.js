@@ -18,6 +18,7 @@ export const FROM_WORKER = Object.freeze({
   WASM_READY: "wasm-ready", // {type, defaultConstitution, limits, build: {build, selfCheck, note}}  engine code loaded (no model yet); limits: what the engine accepts (inputLimits)
   PROGRESS: "progress",     // {type, phase, loaded, total, file, cached, bundled}
   STORAGE: "storage",       // {type, usage, quota, persisted}
+  MEMORY: "memory",         // {type, need, held}  bytes the model needs (engine's estimate, said before the download) and the engine holds now
   READY: "ready",           // {type, name, scoring, head, cached, bundled, ms}  model loaded, judge usable
   PREPARING: "preparing",   // {type, id, for: "check" | "reason"}  the whole decoder is being built first (once per start)
   VERDICT: "verdict",       // {type, id, verdict, done, total}
@@ -29,7 +30,7 @@ export const FROM_WORKER = Object.freeze({
   VALIDATED: "validated",   // {type, id, ok, constitution?, error?}
   PRINCIPLE_READS: "principle-reads", // {type, id, reads: [{reads, weights}] | null, error}  (null: no trained head)
   READ: "read",             // {type, seq, tokens, responses, ms, error}  a READ_AHEAD done (tokens 0: all read before; responses: how many were complete enough to read)
-  ERROR: "error",           // {type, id?, phase, message, hint?}
+  ERROR: "error",           // {type, id?, phase, message, hint?, fatal?}  fatal: the engine is gone (out of memory); only a reload brings it back
 });
 
 // Load phases reported with PROGRESS.

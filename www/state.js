@@ -10,6 +10,7 @@ export const S = {
   /** What the engine accepts (its inputLimits()), once its code has loaded. */
   limits: null,
   engineReady: false,
+  memoryNeed: 0, // bytes, the engine's estimate for the loaded model
   engineStarted: 0,
   model: null,
   builtinJson: "",

@@ -43,6 +43,9 @@ function onEngine(m) {
     case FROM_WORKER.STORAGE:
       showStorage(m.usage, m.quota);
       break;
+    case FROM_WORKER.MEMORY:
+      showMemory(m.need, m.held);
+      break;
     case FROM_WORKER.READY: {
       S.engineReady = true;
       S.model = m;
@@ -51,7 +54,7 @@ function onEngine(m) {
       show($("#model-progress"), false);
       $("#model-bytes").textContent = "";
       if (m.warning) modelError(m.warning, "", true);
-      fill($("#about-model"), `${m.manifest.name} (Hugging Face), licence ${m.manifest.license}, weights ${m.bundled ? "shipped" : "downloaded"} as ${m.manifest.weights === "q4" ? "4-bit blocks" : m.manifest.weights || "stored"}, expanded to f32 at load and run by tract as WebAssembly`);
+      fill($("#about-model"), `${m.manifest.name} (Hugging Face), licence ${m.manifest.license}, weights ${m.bundled ? "shipped" : "downloaded"} as ${m.manifest.weights === "q4" ? "4-bit blocks, kept as such in memory and expanded a layer at a time as a check runs" : m.manifest.weights || "stored"}, run by tract as WebAssembly`);
       $("#about-size").textContent = m.bundled ? `${fmtBytes(m.manifest.bytes)} inside the extension; nothing is downloaded` : `${fmtBytes(m.manifest.bytes)} download once, then cached in this browser`;
       showJudge(m.head);
       setState("ready");
@@ -121,7 +124,7 @@ function onProgress(m) {
     bar.max = m.total || 1;
     bar.value = m.loaded;
     $("#model-text").textContent = `Downloading the model (once): ${m.total ? pct(m.loaded / m.total) : ""}`;
-    $("#model-bytes").textContent = `${fmtBytes(m.loaded)} of ${fmtBytes(m.total)}`;
+    $("#model-bytes").textContent = `${fmtBytes(m.loaded)} of ${fmtBytes(m.total)}${S.memoryNeed ? `; it needs about ${fmtBytes(S.memoryNeed)} of memory` : ""}`;
   } else if (m.phase === PHASE.DOWNLOAD && m.cached) {
     $("#model-text").textContent = "Model cached: loading it from this browser's storage…";
   } else if (m.phase === PHASE.VERIFY) {
@@ -136,7 +139,25 @@ function onProgress(m) {
   }
 }
 
+/** The engine's estimate of what the model needs, said before the download (next to
+ * its size while it downloads) and in About, with what the engine holds now. */
+function showMemory(need, held) {
+  S.memoryNeed = need;
+  $("#about-memory").textContent = `about ${fmtBytes(need)} for the model and a check of a few hundred words (the engine's estimate from the model's shape; longer texts need more, and the reasoning builds the whole model, which needs more again)${held ? `; the engine holds ${fmtBytes(held)} now` : ""}`;
+  if (!S.engineReady) $("#model-bytes").textContent = `needs about ${fmtBytes(need)} of memory`;
+}
+
 function onEngineError(m) {
+  if (m.fatal) {
+    // the engine is gone: end what was running, then say why and how to get it back
+    S.engineReady = false;
+    if (S.run && m.id === S.run.id) onEngineError({ ...m, fatal: false });
+    else if (S.reason && m.id === S.reason.id) onEngineError({ ...m, fatal: false });
+    setState("error");
+    modelError(m.message, m.hint);
+    updateButtons();
+    return;
+  }
   if (m.phase === TO_WORKER.LOAD || m.phase === PHASE.WASM) {
     setState("error");
     modelError(m.message, m.hint || (m.quota ? "Free disk space or clear other sites' data, then reload." : "Reload the page to try again."));

@@ -11,11 +11,16 @@ const started = performance.now();
 const post = (m) => self.postMessage(m);
 let judge = null;
 let engine = null; // the wasm build's exports (engine.js picks the build)
+let instance = null; // the instance's exports: its memory
 let build = null; // {build, selfCheck, note}
+let need = 0; // bytes the model needs, the engine's estimate from the manifest
+const mb = (n) => `${Math.round(n / 1e6)} MB`;
+const held = () => (instance && instance.memory ? instance.memory.buffer.byteLength : 0);
 
 const wasm = loadEngine()
   .then((e) => {
     engine = e.engine;
+    instance = e.wasm;
     build = { build: e.build, selfCheck: e.selfCheck, note: e.note };
     post({ type: FROM_WORKER.WASM_READY, defaultConstitution: engine.defaultConstitution(), limits: engine.inputLimits(), build, ms: performance.now() - started });
   })
@@ -29,11 +34,57 @@ const wasm = loadEngine()
     throw e;
   });
 
+/**
+ * Says how much memory the model needs (the engine's estimate from its manifest) and
+ * sets that much aside for a moment, so a device that cannot give it is told so before
+ * the download, not by a crashed tab after it. A wasm page's memory only grows: the
+ * trial memory is dropped at once and the engine's own grows as it loads.
+ */
+async function makeRoom(manifestBytes) {
+  await wasm;
+  need = engine.memoryNeeded(manifestBytes);
+  post({ type: FROM_WORKER.MEMORY, need, held: held() });
+  try {
+    new WebAssembly.Memory({ initial: Math.ceil(need / 65536) });
+  } catch (e) {
+    throw new ModelError(
+      `This browser could not set aside the ${mb(need)} of memory the judge needs (${e.message}), so the model was not loaded.`,
+      "Close other tabs and apps, then reload; or open the page on a device with more memory.",
+    );
+  }
+}
+
+/** Whether `e` is the engine running out of memory: an allocation refused (Rust then
+ * traps), or the browser refusing to grow the page's memory. */
+function outOfMemory(e) {
+  const refused = engine ? engine.refusedAllocation() : 0;
+  if (!refused && !(e instanceof RangeError && /memory/i.test(e.message)) && !/out of memory/i.test(String(e && e.message))) return null;
+  return {
+    message: `The engine ran out of memory: the browser gave it ${mb(held())}${refused ? ` and refused ${mb(refused)} more` : " and no more"}${need ? ` (the model needs about ${mb(need)})` : ""}.`,
+    hint: "What you typed is kept. Close other tabs and apps, then reload the page; or open it on a device with more memory.",
+  };
+}
+
+let lost = null; // the out-of-memory error that ended the engine
+
+/** Ends the engine if `e` is running out of memory (a trap leaves its state undefined,
+ * so nothing more runs on it) and tells the page; false for any other error. */
+function lostToMemory(e, msg) {
+  const oom = outOfMemory(e);
+  if (!oom) return false;
+  judge = null;
+  lost = oom;
+  post({ type: FROM_WORKER.ERROR, id: msg.id, phase: msg.type, ...oom, fatal: true });
+  return true;
+}
+
 async function load(msg) {
   const base = new URL(msg.modelBase, self.location.href).href;
   const bundled = isBundled(base);
-  // the model files are read and hashed while the wasm compiles: both run off this thread
-  const [, m] = await Promise.all([wasm, loadModel(base, (p) => post({ type: FROM_WORKER.PROGRESS, ...p, bundled }))]);
+  // the model files are read and hashed while the wasm compiles: both run off this
+  // thread; a download first waits for the engine's word on memory
+  const [, m] = await Promise.all([wasm, loadModel(base, (p) => post({ type: FROM_WORKER.PROGRESS, ...p, bundled }), makeRoom)]);
+  if (!need) await makeRoom(m.manifestBytes);
   if (navigator.storage && navigator.storage.estimate) {
     try {
       const { usage, quota } = await navigator.storage.estimate();
@@ -55,6 +106,7 @@ async function load(msg) {
     manifest: { name: m.manifest.name, license: m.manifest.license, source: m.manifest.source, weights: m.manifest.converter && m.manifest.converter.weights, bytes: m.manifest.files["model.onnx"].bytes + m.manifest.files["tokenizer.json"].bytes },
     ms: performance.now() - started,
   });
+  post({ type: FROM_WORKER.MEMORY, need, held: held() });
 }
 
 // Checks and reasoning run a step at a time (one batch of principles, the whole
@@ -94,6 +146,7 @@ async function check(msg) {
   );
   if (finished) post({ type: FROM_WORKER.RESULT, id: msg.id, result, ms: performance.now() - t0 });
   else post({ type: FROM_WORKER.CANCELLED, id: msg.id, result: judge.cancelCheck(), ms: performance.now() - t0 });
+  post({ type: FROM_WORKER.MEMORY, need, held: held() });
 }
 
 // A few tokens of reasoning a step: Cancel stops it within a fraction of a second.
@@ -132,6 +185,7 @@ function readAhead(msg) {
     if (msg.scoring) judge.setScoring(msg.scoring);
     read = judge.readAhead(msg.conversation, msg.responses);
   } catch (e) {
+    if (lostToMemory(e, msg)) return;
     error = e && e.message ? e.message : String(e);
   }
   post({ type: FROM_WORKER.READ, seq: msg.seq, ...read, ms: performance.now() - t0, error });
@@ -163,10 +217,10 @@ async function handle(msg) {
       case TO_WORKER.LOAD:
         return await load(msg);
       case TO_WORKER.CHECK:
-        if (!judge) throw new Error("the model is not loaded yet");
+        if (!judge) throw new Error(lost ? lost.message : "the model is not loaded yet");
         return await check(msg);
       case TO_WORKER.REASON:
-        if (!judge) throw new Error("the model is not loaded yet");
+        if (!judge) throw new Error(lost ? lost.message : "the model is not loaded yet");
         return await reason(msg);
       case TO_WORKER.READ_AHEAD:
         if (!judge) return;
@@ -178,6 +232,7 @@ async function handle(msg) {
         throw new Error(`unknown message ${JSON.stringify(msg.type)}`);
     }
   } catch (e) {
+    if (lostToMemory(e, msg)) return;
     post({
       type: FROM_WORKER.ERROR,
       id: msg.id,

@@ -10,7 +10,7 @@ use super::error::ModelError;
 use super::kv::KvCache;
 use super::layers::LayerStack;
 use super::manifest::{Architecture, Manifest};
-use super::onnx::read_expanded;
+use super::onnx::{parse, Parsed};
 
 type Plan = Arc<TypedSimplePlan>;
 
@@ -35,8 +35,8 @@ struct Graphs {
     /// Layers `0..=last hidden layer`, no logits; `None` once `full` is built.
     features: Option<Arc<LayerStack>>,
     full: Option<Arc<Runner>>,
-    /// The file, while `full` is still to be built.
-    onnx: Option<Vec<u8>>,
+    /// The parsed file, while `full` is still to be built.
+    parsed: Option<Parsed>,
 }
 
 /// What a pass is for: the trained head's hidden states (no logits), or logits.
@@ -75,15 +75,14 @@ struct RunOutput {
 }
 
 impl Runner {
-    /// Parses the file and builds its plan: the whole decoder, logits included.
-    fn build(arch: &Architecture, onnx: &[u8]) -> Result<Runner, ModelError> {
+    /// Builds the parsed file's plan: the whole decoder, logits included, every weight
+    /// expanded to a constant.
+    fn build(arch: &Architecture, parsed: &Parsed) -> Result<Runner, ModelError> {
         let onnx_err = |e: TractError| ModelError::Onnx(format!("{e:#}"));
-        let (onnx_framework, proto, expanded) = read_expanded(onnx)?;
-        let mut model = onnx_framework
-            .model_for_proto_model(&proto)
+        let mut model = tract_onnx::onnx()
+            .model_for_proto_model(&parsed.proto)
             .map_err(onnx_err)?;
-        drop(proto);
-        expanded.install(&mut model)?;
+        parsed.weights.install(&mut model)?;
         let name_of = |o: &OutletId| model.node(o.node).name.clone();
         let input_names: Vec<String> = model
             .input_outlets()
@@ -149,15 +148,20 @@ impl Runner {
 }
 
 impl Model {
-    pub fn load(manifest: &Manifest, onnx: &[u8]) -> Result<Model, ModelError> {
+    /// Takes the file by value to free it as soon as it is parsed: in a browser the
+    /// file and its parsed copy together are the high-water mark of the page's
+    /// memory, which never shrinks, so everything built after fits in what they leave.
+    pub fn load(manifest: &Manifest, onnx: Vec<u8>) -> Result<Model, ModelError> {
         let arch = manifest.architecture.clone();
-        let (hidden_layers, graphs) = match LayerStack::build(&arch, onnx)? {
+        let parsed = parse(&onnx)?;
+        drop(onnx);
+        let (hidden_layers, graphs) = match LayerStack::build(&arch, &parsed)? {
             Some(stack) => (
                 stack.hidden_layers().to_vec(),
                 Graphs {
                     features: Some(Arc::new(stack)),
                     full: None,
-                    onnx: Some(onnx.to_vec()),
+                    parsed: Some(parsed),
                 },
             ),
             // no hidden states, no head: the whole decoder is all there is to build
@@ -165,8 +169,8 @@ impl Model {
                 Vec::new(),
                 Graphs {
                     features: None,
-                    full: Some(Arc::new(Runner::build(&arch, onnx)?)),
-                    onnx: None,
+                    full: Some(Arc::new(Runner::build(&arch, &parsed)?)),
+                    parsed: None,
                 },
             ),
         };
@@ -205,11 +209,12 @@ impl Model {
         }
         // free the smaller graph first: the two together would hold the weights twice
         g.features = None;
-        let onnx = g
-            .onnx
+        let parsed = g
+            .parsed
             .take()
             .ok_or_else(|| ModelError::Run("the model file is gone".into()))?;
-        let full = Arc::new(Runner::build(&self.arch, &onnx)?);
+        let full = Arc::new(Runner::build(&self.arch, &parsed)?);
+        drop(parsed);
         g.full = Some(full.clone());
         Ok(full)
     }

@@ -21,6 +21,8 @@ use tract_onnx::prelude::*;
 
 use super::error::ModelError;
 use super::manifest::Architecture;
+use super::onnx::Parsed;
+use super::weights::Quantized;
 
 /// What the converter names the first layer's values (`tools/convert_gguf.py`): every
 /// value of layer `l` starts with `l{l}.`, its cache is `past_key_values.{l}.*` in and
@@ -40,9 +42,9 @@ const PRESENT_VALUE: &str = "present.0.value";
 pub struct LayerStack {
     plan: Arc<TypedSimplePlan>,
     /// `[vocab, hidden]`: the first layer's input is a row per token.
-    embedding: Tensor,
+    embedding: Weight,
     /// Per layer, its weights in the order of `weight_inputs`.
-    weights: Vec<Vec<TValue>>,
+    weights: Vec<Vec<Weight>>,
     /// Positions among the plan's inputs.
     stream_input: usize,
     positions_input: usize,
@@ -57,6 +59,68 @@ pub struct LayerStack {
     hidden: usize,
 }
 
+/// A weight the layer stack feeds its plan: the file's blocks, expanded when a pass
+/// reaches its layer (the quantized matrices), or f32 as the file has it (the norms,
+/// or every weight of an f32 file).
+enum Weight {
+    Blocks(Arc<Quantized>),
+    Plain(TValue),
+}
+
+impl Weight {
+    fn shape(&self) -> Vec<usize> {
+        match self {
+            Weight::Blocks(q) => q.shape().to_vec(),
+            Weight::Plain(t) => t.shape().to_vec(),
+        }
+    }
+
+    /// The weight as a plan input. Blocks are decoded into `slot`'s tensor when the
+    /// last pass has let go of it (each layer's weights have the same shapes, so a
+    /// pass allocates them once, not once per layer), else into a new one kept there.
+    fn value(&self, slot: &mut Option<Arc<Tensor>>) -> Result<TValue, ModelError> {
+        let q = match self {
+            Weight::Blocks(q) => q,
+            Weight::Plain(t) => return Ok(t.clone()),
+        };
+        match slot.as_mut().and_then(Arc::get_mut) {
+            Some(t) if t.shape() == q.shape() => q.decode_into(t)?,
+            _ => *slot = Some(Arc::new(q.plain()?)),
+        }
+        let t = slot.as_ref().expect("filled above");
+        Ok(t.clone().into_tvalue())
+    }
+
+    /// Appends row `r` of a `[rows, cols]` weight to `out`.
+    fn push_row(&self, r: usize, out: &mut Vec<f32>) -> Result<(), ModelError> {
+        let [rows, cols] = self.shape()[..] else {
+            return Err(ModelError::Run("the embedding is not a matrix".into()));
+        };
+        if r >= rows {
+            return Err(ModelError::Run(format!(
+                "token id {r} is past the vocabulary"
+            )));
+        }
+        match self {
+            Weight::Blocks(q) => {
+                let at = out.len();
+                out.resize(at + cols, 0.0);
+                q.row(r, &mut out[at..]);
+            }
+            Weight::Plain(t) => {
+                let view = t
+                    .to_plain_array_view::<f32>()
+                    .map_err(|e| ModelError::Run(format!("{e:#}")))?;
+                let table = view
+                    .as_slice()
+                    .ok_or_else(|| ModelError::Run("the embedding is not contiguous".into()))?;
+                out.extend_from_slice(&table[r * cols..(r + 1) * cols]);
+            }
+        }
+        Ok(())
+    }
+}
+
 /// One pass: the cache slots of every computed layer (key then value), and the
 /// residual stream of each exported layer when asked, `[tokens × hidden]`.
 pub struct StackOutput {
@@ -66,11 +130,14 @@ pub struct StackOutput {
 
 impl LayerStack {
     /// `None` for a file that exports no hidden states (nothing for a head to read).
-    pub fn build(arch: &Architecture, onnx: &[u8]) -> Result<Option<LayerStack>, ModelError> {
+    pub(super) fn build(
+        arch: &Architecture,
+        parsed: &Parsed,
+    ) -> Result<Option<LayerStack>, ModelError> {
         let onnx_err = |e: TractError| ModelError::Onnx(format!("{e:#}"));
-        let (framework, mut proto, expanded) = super::onnx::read_expanded(onnx)?;
-        let mut tensors = expanded.into_tensors();
-        let graph = proto.graph.take().unwrap_or_default();
+        let Some(graph) = parsed.proto.graph.as_ref() else {
+            return Ok(None);
+        };
         let mut hidden_layers: Vec<usize> = graph
             .output
             .iter()
@@ -86,7 +153,7 @@ impl LayerStack {
                 arch.layers
             )));
         }
-        let (mut layer_graph, weight_names) = one_layer(&graph, arch)?;
+        let (mut layer_graph, weight_names) = one_layer(graph, arch)?;
         let initializers: HashMap<&str, &tract_onnx::pb::TensorProto> = graph
             .initializer
             .iter()
@@ -97,25 +164,35 @@ impl LayerStack {
             let mut layer = Vec::with_capacity(weight_names.len());
             for suffix in &weight_names {
                 let name = format!("l{l}.{suffix}");
-                let tensor = match tensors.remove(&name) {
-                    Some(t) => t,
-                    None => crate::engine::weights::f32_initializer(
-                        initializers
-                            .get(name.as_str())
-                            .ok_or_else(|| ModelError::MissingTensor(name.clone()))?,
-                    )?,
-                };
-                layer.push(tensor.into_tvalue());
+                layer.push(match parsed.weights.get(&name) {
+                    Some(q) => Weight::Blocks(q),
+                    None => Weight::Plain(
+                        crate::engine::weights::f32_initializer(
+                            initializers
+                                .get(name.as_str())
+                                .ok_or_else(|| ModelError::MissingTensor(name.clone()))?,
+                        )?
+                        .into_tvalue(),
+                    ),
+                });
             }
             weights.push(layer);
         }
         for (name, w) in weight_names.iter().zip(&weights[0]) {
-            let dims: Vec<Dim> = w.shape().iter().map(|&d| Dim::Fixed(d)).collect();
+            let dims: Vec<Dim> = w.shape().into_iter().map(Dim::Fixed).collect();
             layer_graph.input.push(value_info(name, &dims));
         }
-        let embedding = tensors
-            .remove(EMBEDDING)
-            .ok_or_else(|| ModelError::MissingTensor(EMBEDDING.into()))?;
+        let embedding = match parsed.weights.get(EMBEDDING) {
+            Some(q) => Weight::Blocks(q),
+            None => Weight::Plain(
+                crate::engine::weights::f32_initializer(
+                    initializers
+                        .get(EMBEDDING)
+                        .ok_or_else(|| ModelError::MissingTensor(EMBEDDING.into()))?,
+                )?
+                .into_tvalue(),
+            ),
+        };
         if embedding.shape() != [arch.vocab, arch.hidden] {
             return Err(ModelError::Onnx(format!(
                 "the token embedding is {:?}, the manifest says [{}, {}]",
@@ -124,12 +201,19 @@ impl LayerStack {
                 arch.hidden
             )));
         }
-        drop(tensors);
+        // the file's header (its opsets above all) around the one layer's graph
+        let p = &parsed.proto;
         let layer_proto = ModelProto {
+            ir_version: p.ir_version,
+            opset_import: p.opset_import.clone(),
+            producer_name: p.producer_name.clone(),
+            producer_version: p.producer_version.clone(),
+            domain: p.domain.clone(),
+            model_version: p.model_version,
             graph: Some(layer_graph),
-            ..proto
+            ..Default::default()
         };
-        let model = framework
+        let model = tract_onnx::onnx()
             .model_for_proto_model(&layer_proto)
             .map_err(onnx_err)?;
         let names = |outlets: &[OutletId], model: &InferenceModel| -> Vec<String> {
@@ -203,20 +287,9 @@ impl LayerStack {
         }
         let s = ids.len();
         let total = bias.len() / s.max(1);
-        let table = self
-            .embedding
-            .to_plain_array_view::<f32>()
-            .map_err(run_err)?;
-        let table = table
-            .as_slice()
-            .ok_or_else(|| ModelError::Run("the embedding is not contiguous".into()))?;
         let mut rows = Vec::with_capacity(s * self.hidden);
         for &id in ids {
-            let id = id as usize;
-            let row = table
-                .get(id * self.hidden..(id + 1) * self.hidden)
-                .ok_or_else(|| ModelError::Run(format!("token id {id} is past the vocabulary")))?;
-            rows.extend_from_slice(row);
+            self.embedding.push_row(id as usize, &mut rows)?;
         }
         let mut stream = Tensor::from_shape(&[1, s, self.hidden], &rows)
             .map_err(run_err)?
@@ -230,6 +303,7 @@ impl LayerStack {
         let n_inputs = 5 + self.weight_inputs.len();
         let mut kv = Vec::with_capacity(2 * self.layers());
         let mut hidden = Vec::new();
+        let mut decoded: Vec<Option<Arc<Tensor>>> = vec![None; self.weight_inputs.len()];
         for (l, weights) in self.weights.iter().enumerate() {
             let mut inputs: TVec<Option<TValue>> = tvec![None; n_inputs];
             inputs[self.stream_input] = Some(stream);
@@ -237,8 +311,8 @@ impl LayerStack {
             inputs[self.bias_input] = Some(bias.clone());
             inputs[self.past_inputs[0]] = Some(past[2 * l].clone());
             inputs[self.past_inputs[1]] = Some(past[2 * l + 1].clone());
-            for (&at, w) in self.weight_inputs.iter().zip(weights) {
-                inputs[at] = Some(w.clone());
+            for ((&at, w), slot) in self.weight_inputs.iter().zip(weights).zip(&mut decoded) {
+                inputs[at] = Some(w.value(slot)?);
             }
             let inputs = inputs
                 .into_iter()

@@ -113,6 +113,52 @@ impl Manifest {
     }
 }
 
+/// The text a memory estimate makes room for: a conversation and two replies of a few
+/// hundred words, the usual check. Longer texts need more (a cache row per token).
+pub const ESTIMATE_TOKENS: u64 = 1024;
+
+impl Architecture {
+    /// One decoder layer's matrices in f32 (attention and feed-forward).
+    pub fn layer_f32_bytes(&self) -> u64 {
+        let (h, q, kv, f) = (
+            self.hidden as u64,
+            (self.heads * self.head_dim) as u64,
+            (self.kv_heads * self.head_dim) as u64,
+            self.ffn as u64,
+        );
+        4 * (2 * h * q + 2 * h * kv + 3 * h * f)
+    }
+
+    /// One token's keys and values in every layer, f32.
+    pub fn cache_bytes_per_token(&self) -> u64 {
+        4 * 2 * (self.layers * self.kv_heads * self.head_dim) as u64
+    }
+}
+
+impl Manifest {
+    /// About how much memory a browser tab must give the engine to load this model and
+    /// run a check of [`ESTIMATE_TOKENS`] tokens with the trained head. Known before
+    /// the download, so the page can say it and refuse early where it cannot be had;
+    /// the page's end-to-end test holds the engine's real memory to it.
+    ///
+    /// Why these terms: while the model is parsed, its file is held twice (the bytes
+    /// and the parsed copy, whose blocks stay); a pass decodes one layer's weights at
+    /// a time, which tract packs again; every token adds its cache rows; the
+    /// tokenizer parses to several times its file. A page's memory only grows, so
+    /// what a pass needs counts even where the parse left room for it. The whole
+    /// decoder, built only for the reasoning or the zero-shot prompt, expands every
+    /// weight and needs more than this.
+    pub fn memory_needed(&self) -> u64 {
+        let file = |name: &str| self.files.get(name).map_or(0, |f| f.bytes);
+        let arch = &self.architecture;
+        2 * file(MODEL_FILE)
+            + 2 * arch.layer_f32_bytes()
+            + ESTIMATE_TOKENS * arch.cache_bytes_per_token()
+            + 10 * file(TOKENIZER_FILE)
+            + (16 << 20)
+    }
+}
+
 pub const MANIFEST_FILE: &str = "manifest.json";
 pub const MODEL_FILE: &str = "model.onnx";
 pub const TOKENIZER_FILE: &str = "tokenizer.json";
@@ -178,5 +224,35 @@ impl ModelFiles {
             read(MODEL_FILE)?,
             read(TOKENIZER_FILE)?,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The estimate's terms by hand, on a toy shape: the file twice, two layers of f32
+    /// weights, a cache row per token in every layer, ten tokenizer files, 16 MiB.
+    #[test]
+    fn the_memory_estimate_adds_its_terms() {
+        let m = Manifest::from_json(
+            br#"{"format": "principle-checker-model/1", "name": "toy",
+                 "architecture": {"layers": 2, "hidden": 8, "heads": 2, "kv_heads": 1,
+                                  "head_dim": 4, "ffn": 16, "vocab": 10, "context_length": 64},
+                 "tokens": {"bos": 0, "eos": 1},
+                 "files": {"model.onnx": {"sha256": "", "bytes": 1000},
+                           "tokenizer.json": {"sha256": "", "bytes": 100}}}"#,
+        )
+        .unwrap();
+        let arch = &m.architecture;
+        assert_eq!(
+            arch.layer_f32_bytes(),
+            4 * (2 * 8 * 8 + 2 * 8 * 4 + 3 * 8 * 16)
+        );
+        assert_eq!(arch.cache_bytes_per_token(), 4 * 2 * 2 * 4);
+        assert_eq!(
+            m.memory_needed(),
+            2 * 1000 + 2 * 2304 + 1024 * 64 + 10 * 100 + 16 * 1024 * 1024
+        );
     }
 }

@@ -1,4 +1,5 @@
-//! Quantized weight blocks expanded to f32 before tract reads the graph.
+//! Quantized weight blocks taken out of the graph before tract reads it, and
+//! expanded to f32 only where and when something computes with them.
 //!
 //! The model ships its weights as the GGUF's own Q4_1 / Q8_0 blocks, with ONNX ops
 //! (Cast, Mul, Floor, Sub, Concat, Add, Reshape) that turn each block back into f32
@@ -6,16 +7,17 @@
 //! but it folds every weight's chain at once and keeps each step's full-size result
 //! alive until the graph is pruned: about 3.4 GB at the peak for a 135M model, close
 //! to the 4 GiB a wasm32 page can ever have, and 6 of the 9 seconds a load takes.
-//! Doing the same arithmetic here, one weight at a time, leaves tract a plain f32
-//! graph: the bytes on the wire and their checksum are unchanged, the numbers are
-//! the same (f16 scale × nibble + f16 min, in f32), and the peak is that of an f32
-//! model.
+//! Doing the same arithmetic here, one weight at a time, leaves tract a plain graph:
+//! the bytes on the wire and their checksum are unchanged, and the numbers are the
+//! same (f16 scale × nibble + f16 min, in f32).
 //!
-//! Two more passes over the weights are avoided the same way. The values go straight
-//! into tract tensors that replace small placeholders after parsing
-//! ([`Expanded::install`]), so tract never copies 540 MB out of the protobuf; and
-//! `MatMul(x, Transpose(W))` reads `W` as stored through an Einsum, so tract never
-//! transposes a constant while typing the graph.
+//! The blocks are moved out of the parsed protobuf, not copied, and stay blocks: the
+//! whole decoder expands each into a constant as it is installed
+//! ([`QuantizedWeights::install`]), and the trained head's layer stack keeps them as
+//! they are and expands one layer's weights per pass, because a wasm page's memory
+//! never shrinks and f32 copies of the weights are five times the blocks. Once
+//! taken, `MatMul(x, Transpose(W))` reads `W` as stored through an Einsum, so tract
+//! never transposes a weight while typing the graph.
 
 use std::collections::{HashMap, HashSet};
 
@@ -38,57 +40,57 @@ pub enum WeightsError {
     Tract(#[source] TractError),
 }
 
-/// f32 weights computed from their blocks, each waiting to replace the placeholder
-/// initializer of the same name once tract has parsed the graph.
-pub struct Expanded {
-    tensors: Vec<(String, Tensor, Tensor)>,
-    /// How many quantized weights were expanded (some give two tensors).
-    weights: usize,
+/// The quantized weights taken out of the graph, each waiting to replace the
+/// placeholder initializer of the same name once tract has parsed the graph, or to be
+/// fed to a plan as an input. Shared: the layer stack reads the blocks of its layers,
+/// and the whole decoder, built later from the same weights, expands them all.
+pub struct QuantizedWeights {
+    tensors: Vec<(String, Tensor, Arc<Quantized>)>,
 }
 
 /// Placeholders are rank-7 i64 tensors holding their own index: no real initializer
 /// looks like that, so tract's merging of equal constants cannot fold two into one
-/// (and [`Expanded::install`] checks that it did not).
+/// (and [`QuantizedWeights::install`] checks that it did not).
 fn placeholder(i: usize) -> Tensor {
     tensor1(&[i as i64])
         .into_shape(&[1, 1, 1, 1, 1, 1, 1])
         .expect("one element")
 }
 
-impl Expanded {
-    /// How many quantized weights were expanded.
+impl QuantizedWeights {
+    /// How many quantized weights the file had.
     pub fn weights(&self) -> usize {
-        self.weights
+        self.tensors.len()
     }
 
-    /// The expanded tensors by weight name, for a caller that feeds weights to a plan
-    /// as inputs instead of installing them as constants.
-    pub fn into_tensors(self) -> HashMap<String, Tensor> {
+    /// One weight's blocks, for a caller that feeds them to a plan as an input and
+    /// decodes them when a pass needs them.
+    pub fn get(&self, name: &str) -> Option<Arc<Quantized>> {
         self.tensors
-            .into_iter()
-            .map(|(name, _, value)| (name, value))
-            .collect()
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .map(|(_, _, q)| q.clone())
     }
 
-    /// Puts each expanded tensor in place of its placeholder constant.
-    pub fn install(self, model: &mut InferenceModel) -> Result<(), WeightsError> {
-        for (name, marker, value) in self.tensors {
+    /// Expands each weight to f32 and puts it in place of its placeholder constant.
+    pub fn install(&self, model: &mut InferenceModel) -> Result<(), WeightsError> {
+        for (name, marker, blocks) in &self.tensors {
             let id = model
-                .node_by_name(&name)
+                .node_by_name(name)
                 .map_err(|_| {
                     WeightsError::Invalid(format!("the parsed model lost the weight {name:?}"))
                 })?
                 .id;
             let node = model.node_mut(id);
             match node.op_as::<Const>() {
-                Some(c) if **c.val() == marker => {}
+                Some(c) if **c.val() == *marker => {}
                 _ => {
                     return Err(WeightsError::Invalid(format!(
                         "{name:?} is not the placeholder left for it"
                     )))
                 }
             }
-            let value = value.into_arc_tensor();
+            let value = blocks.plain()?.into_arc_tensor();
             let fact = TypedFact::try_from(value.clone()).map_err(WeightsError::Tract)?;
             node.op = Box::new(Const::new(value).map_err(WeightsError::Tract)?);
             node.outputs[0].fact = InferenceFact::from(fact);
@@ -98,13 +100,12 @@ impl Expanded {
 }
 
 /// Replaces each quantized weight's dequantization chain (and a `Transpose(perm=[1,
-/// 0])` reading it) with a placeholder initializer, removes the chain, and returns
-/// the f32 values for [`Expanded::install`].
-pub fn expand_quantized(model: &mut ModelProto) -> Result<Expanded, WeightsError> {
+/// 0])` reading it) with a placeholder initializer, removes the chain, and moves the
+/// weight's blocks out of the graph (no copy) for [`QuantizedWeights`].
+pub fn take_quantized(model: &mut ModelProto) -> Result<QuantizedWeights, WeightsError> {
     let Some(graph) = model.graph.as_mut() else {
-        return Ok(Expanded {
+        return Ok(QuantizedWeights {
             tensors: Vec::new(),
-            weights: 0,
         });
     };
     let index: HashMap<String, usize> = graph
@@ -124,8 +125,8 @@ pub fn expand_quantized(model: &mut ModelProto) -> Result<Expanded, WeightsError
             (q4 || index.contains_key(&format!("{w}.q8"))).then(|| (w.clone(), q4))
         })
         .collect();
-    let expanded: HashSet<String> = weights.iter().map(|(w, _)| w.clone()).collect();
-    matmuls_read_weights_directly(graph, &expanded);
+    let taken: HashSet<String> = weights.iter().map(|(w, _)| w.clone()).collect();
+    matmuls_read_weights_directly(graph, &taken);
     let find = |graph: &GraphProto, name: String| -> Result<usize, WeightsError> {
         index
             .get(&name)
@@ -134,49 +135,43 @@ pub fn expand_quantized(model: &mut ModelProto) -> Result<Expanded, WeightsError
             .ok_or_else(|| WeightsError::Invalid(format!("the model has no initializer {name:?}")))
     };
     let mut tensors = Vec::with_capacity(weights.len());
-    for (w, q4) in &weights {
-        let t = &graph.initializer;
+    for (i, (w, q4)) in weights.iter().enumerate() {
         let scale = find(graph, format!("{w}.scale"))?;
-        let (blocks, used) = if *q4 {
-            let (q, min) = (
-                find(graph, format!("{w}.q4"))?,
-                find(graph, format!("{w}.min"))?,
-            );
+        let (q, min) = if *q4 {
             (
-                Blocks::q4_1(w, &t[q], &t[scale], &t[min])?,
-                vec![q, min, scale],
+                find(graph, format!("{w}.q4"))?,
+                Some(find(graph, format!("{w}.min"))?),
             )
         } else {
-            let q = find(graph, format!("{w}.q8"))?;
-            (Blocks::q8_0(w, &t[q], &t[scale])?, vec![q, scale])
+            (find(graph, format!("{w}.q8"))?, None)
         };
-        tensors.push((w.clone(), blocks.plain()?));
-        // this weight's blocks are no longer needed: free them before the next one
-        drop(blocks);
-        for i in used {
-            graph.initializer[i].raw_data = Vec::new();
+        let t = &mut graph.initializer;
+        // the blocks move out of the graph; the tensor's header comes with them
+        let raw_data = std::mem::take(&mut t[q].raw_data);
+        let mut q = TensorProto {
+            raw_data,
+            ..t[q].clone()
+        };
+        let blocks = Quantized::new(w, &mut q, &t[scale], min.map(|m| &t[m]))?;
+        // the blocks now live in `blocks`: the scales and minimums go with the graph
+        for used in [Some(scale), min].into_iter().flatten() {
+            t[used].raw_data = Vec::new();
         }
-    }
-    graph
-        .node
-        .retain(|n| n.output.first().is_none_or(|o| !expanded.contains(o)));
-    let mut installs = Vec::with_capacity(tensors.len());
-    for (i, (name, value)) in tensors.into_iter().enumerate() {
         let marker = placeholder(i);
-        graph.initializer.push(TensorProto {
-            name: name.clone(),
+        t.push(TensorProto {
+            name: w.clone(),
             dims: marker.shape().iter().map(|&d| d as i64).collect(),
             data_type: DataType::Int64 as i32,
             int64_data: vec![i as i64],
             ..Default::default()
         });
-        installs.push((name, marker, value));
+        tensors.push((w.clone(), marker, Arc::new(blocks)));
     }
+    graph
+        .node
+        .retain(|n| n.output.first().is_none_or(|o| !taken.contains(o)));
     prune(graph);
-    Ok(Expanded {
-        tensors: installs,
-        weights: weights.len(),
-    })
+    Ok(QuantizedWeights { tensors })
 }
 
 /// `MatMul(x, Transpose(W))`, every linear layer's `x · Wᵀ`, becomes
@@ -230,61 +225,61 @@ fn is_matrix_transpose(n: &NodeProto) -> bool {
         })
 }
 
-/// One weight's quantized blocks, `[rows, cols]` once decoded.
-struct Blocks<'a> {
+/// One weight as the file ships it, `[rows, cols]` once decoded: the GGUF's blocks
+/// of 32, 4 or 8 bits each plus an f16 scale (and, for Q4_1, an f16 minimum) per
+/// block. Holding this instead of f32 values is what keeps a loaded model at a fifth
+/// of its f32 size; [`Quantized::plain`] gives the same f32 values tract would have
+/// folded, bit for bit.
+pub struct Quantized {
     rows: usize,
     cols: usize,
-    bytes: &'a [u8],
+    bytes: Vec<u8>,
+    /// Widened from f16 once: converting per block at every pass cost more than the
+    /// blocks' arithmetic (and wasm has no f16 instructions).
     scale: Vec<f32>,
     /// Q4_1's per-block minimum; Q8_0 has none.
     min: Option<Vec<f32>>,
 }
 
-impl<'a> Blocks<'a> {
+impl Quantized {
+    /// Takes the blocks out of `q` (`W.q4`, `[rows, blocks, 16]`, or `W.q8`, `[rows,
+    /// blocks, 32]`) after checking them against their scales (and minimums).
+    ///
     /// Q4_1: per block of 32, 16 bytes whose low nibbles are elements 0–15 and high
-    /// nibbles elements 16–31; value = nibble × scale + min.
-    fn q4_1(
+    /// nibbles elements 16–31; value = nibble × scale + min. Q8_0: per block of 32,
+    /// signed bytes; value = byte × scale.
+    fn new(
         w: &str,
-        q: &'a TensorProto,
+        q: &mut TensorProto,
         scale: &TensorProto,
-        min: &TensorProto,
-    ) -> Result<Blocks<'a>, WeightsError> {
-        let (rows, blocks) = block_dims(q, 16)?;
-        let (scale, min) = (f16s(scale)?, f16s(min)?);
-        if scale.len() != rows * blocks || min.len() != rows * blocks {
+        min: Option<&TensorProto>,
+    ) -> Result<Quantized, WeightsError> {
+        let (rows, blocks) = block_dims(q, if min.is_some() { 16 } else { 32 })?;
+        let scale = f16s(scale)?;
+        let min = min.map(f16s).transpose()?;
+        if scale.len() != rows * blocks || min.as_ref().is_some_and(|m| m.len() != rows * blocks) {
             return Err(WeightsError::Invalid(format!(
                 "{w}: scales or minimums do not match its blocks"
             )));
         }
-        Ok(Blocks {
+        Ok(Quantized {
             rows,
             cols: blocks * 32,
-            bytes: &q.raw_data,
+            bytes: std::mem::take(&mut q.raw_data),
             scale,
-            min: Some(min),
+            min,
         })
     }
 
-    /// Q8_0: per block of 32, signed bytes; value = byte × scale.
-    fn q8_0(w: &str, q: &'a TensorProto, scale: &TensorProto) -> Result<Blocks<'a>, WeightsError> {
-        let (rows, blocks) = block_dims(q, 32)?;
-        let scale = f16s(scale)?;
-        if scale.len() != rows * blocks {
-            return Err(WeightsError::Invalid(format!(
-                "{w}: scales do not match its blocks"
-            )));
-        }
-        Ok(Blocks {
-            rows,
-            cols: blocks * 32,
-            bytes: &q.raw_data,
-            scale,
-            min: None,
-        })
+    /// `[rows, cols]`.
+    pub fn shape(&self) -> [usize; 2] {
+        [self.rows, self.cols]
     }
 
-    /// Decodes row `r` into `out` (`cols` values).
-    fn row(&self, r: usize, out: &mut [f32]) {
+    /// Decodes row `r` into `out` (`cols` values). Fixed-size blocks let the compiler
+    /// drop the bounds checks and vectorize: this runs over every weight of the head's
+    /// layers at every pass.
+    pub fn row(&self, r: usize, out: &mut [f32]) {
         let blocks = self.cols / 32;
         let first = r * blocks;
         let scales = &self.scale[first..first + blocks];
@@ -297,10 +292,17 @@ impl<'a> Blocks<'a> {
                     .zip(scales)
                     .zip(&min[first..first + blocks])
                 {
-                    let (low, high) = block.split_at_mut(16);
-                    for ((&byte, lo), hi) in q.iter().zip(low).zip(high) {
-                        *lo = (byte & 0x0f) as f32 * d + m;
-                        *hi = (byte >> 4) as f32 * d + m;
+                    let q: &[u8; 16] = q.try_into().expect("16 bytes");
+                    let block: &mut [f32; 32] = block.try_into().expect("32 values");
+                    // the nibbles in output order first: then one plain loop the
+                    // compiler turns into vector widen, multiply and add
+                    let mut nibbles = [0u8; 32];
+                    for i in 0..16 {
+                        nibbles[i] = q[i] & 0x0f;
+                        nibbles[i + 16] = q[i] >> 4;
+                    }
+                    for (v, &n) in block.iter_mut().zip(&nibbles) {
+                        *v = n as f32 * d + m;
                     }
                 }
             }
@@ -311,28 +313,43 @@ impl<'a> Blocks<'a> {
                     .zip(out.chunks_exact_mut(32))
                     .zip(scales)
                 {
-                    for (&byte, v) in q.iter().zip(block) {
-                        *v = (byte as i8) as f32 * d;
+                    let q: &[u8; 32] = q.try_into().expect("32 bytes");
+                    let block: &mut [f32; 32] = block.try_into().expect("32 values");
+                    for i in 0..32 {
+                        block[i] = (q[i] as i8) as f32 * d;
                     }
                 }
             }
         }
     }
 
-    /// The weight as stored: `[rows, cols]`.
-    fn plain(&self) -> Result<Tensor, WeightsError> {
+    /// The weight decoded: `[rows, cols]` f32.
+    pub fn plain(&self) -> Result<Tensor, WeightsError> {
         let mut out = f32_tensor(self.rows, self.cols)?;
+        self.decode_into(&mut out)?;
+        Ok(out)
+    }
+
+    /// Decodes the weight into `out`, a `[rows, cols]` f32 tensor, overwriting every
+    /// value: a pass reuses one tensor per weight across the layers.
+    pub fn decode_into(&self, out: &mut Tensor) -> Result<(), WeightsError> {
+        if out.shape() != self.shape() {
+            return Err(WeightsError::Invalid(format!(
+                "a {:?} weight cannot be decoded into a {:?} tensor",
+                self.shape(),
+                out.shape()
+            )));
+        }
         let mut view = out
             .to_plain_array_view_mut::<f32>()
             .map_err(WeightsError::Tract)?;
         let values = view
             .as_slice_mut()
-            .ok_or_else(|| WeightsError::Invalid("a new tensor is not contiguous".into()))?;
+            .ok_or_else(|| WeightsError::Invalid("a weight tensor is not contiguous".into()))?;
         for (r, row) in values.chunks_exact_mut(self.cols).enumerate() {
             self.row(r, row);
         }
-        drop(view);
-        Ok(out)
+        Ok(())
     }
 }
 
@@ -473,10 +490,13 @@ mod tests {
             .collect()
     }
 
-    fn expanded(e: &Expanded) -> Vec<(&str, &[usize], Vec<f32>)> {
+    fn expanded(e: &QuantizedWeights) -> Vec<(&str, Vec<usize>, Vec<f32>)> {
         e.tensors
             .iter()
-            .map(|(n, _, t)| (n.as_str(), t.shape(), values(t)))
+            .map(|(n, _, q)| {
+                let t = q.plain().unwrap();
+                (n.as_str(), t.shape().to_vec(), values(&t))
+            })
             .collect()
     }
 
@@ -516,7 +536,7 @@ mod tests {
             ],
             &["out"],
         );
-        let e = expand_quantized(&mut model).unwrap();
+        let e = take_quantized(&mut model).unwrap();
         assert_eq!(e.weights(), 1);
         let g = model.graph.unwrap();
         assert_eq!(g.node.len(), 1);
@@ -530,7 +550,7 @@ mod tests {
             .chain((0..16).rev())
             .map(|n| n as f32 * 0.5 - 1.0)
             .collect();
-        assert_eq!(expanded(&e), [("w", &[1usize, 32][..], expected)]);
+        assert_eq!(expanded(&e), [("w", vec![1usize, 32], expected)]);
     }
 
     fn transpose(input: &str, output: &str) -> NodeProto {
@@ -578,7 +598,7 @@ mod tests {
             ],
             &["logits", "embedded", "other"],
         );
-        let e = expand_quantized(&mut model).unwrap();
+        let e = take_quantized(&mut model).unwrap();
         let rows: Vec<f32> = (0..32)
             .map(|i| i as f32)
             .chain((32..64).map(|i| 2.0 * i as f32))
@@ -586,8 +606,8 @@ mod tests {
         assert_eq!(
             expanded(&e),
             [
-                ("w", &[2usize, 32][..], rows.clone()),
-                ("v", &[2usize, 32][..], rows)
+                ("w", vec![2usize, 32], rows.clone()),
+                ("v", vec![2usize, 32], rows)
             ]
         );
         let g = model.graph.unwrap();
@@ -622,7 +642,7 @@ mod tests {
             }),
             ..Default::default()
         };
-        let err = expand_quantized(&mut model).err().unwrap();
+        let err = take_quantized(&mut model).err().unwrap();
         assert_eq!(err.to_string(), "w.q8 has 31 bytes for dims [1, 1, 32]");
     }
 }

@@ -137,7 +137,9 @@ pub struct Judge {
 }
 
 impl Judge {
-    pub fn new(files: &ModelFiles) -> Result<Judge, JudgeError> {
+    /// Takes the files by value: the model file is kept, not copied, for the whole
+    /// decoder ([`Model::load`]).
+    pub fn new(files: ModelFiles) -> Result<Judge, JudgeError> {
         let tokenizer = TextTokenizer::from_bytes(&files.tokenizer)?;
         let arch = &files.manifest.architecture;
         if tokenizer.vocab_size() != arch.vocab {
@@ -151,7 +153,7 @@ impl Judge {
             tokenizer.single_token(OPTION_LETTERS[0])?,
             tokenizer.single_token(OPTION_LETTERS[1])?,
         ];
-        let model = Model::load(&files.manifest, &files.onnx)?;
+        let model = Model::load(&files.manifest, files.onnx)?;
         // The embedded head is used only with the model it was trained on, converted
         // so that it exports the layer the head reads.
         let head = Some(Head::default_head()).filter(|h| {

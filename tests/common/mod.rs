@@ -27,7 +27,7 @@ pub fn files() -> ModelFiles {
 /// One judge per test binary: loading and optimising the graph takes seconds.
 pub fn judge() -> &'static Judge {
     static JUDGE: OnceLock<Judge> = OnceLock::new();
-    JUDGE.get_or_init(|| Judge::new(&files()).expect("the real model loads"))
+    JUDGE.get_or_init(|| Judge::new(files()).expect("the real model loads"))
 }
 
 pub fn fixture() -> (String, Vec<String>) {
@@ -44,7 +44,7 @@ pub fn fixture() -> (String, Vec<String>) {
 pub fn zero_shot_judge() -> &'static Judge {
     static JUDGE: OnceLock<Judge> = OnceLock::new();
     JUDGE.get_or_init(|| {
-        let mut j = Judge::new(&files()).expect("the real model loads");
+        let mut j = Judge::new(files()).expect("the real model loads");
         j.set_scoring(Scoring::ZeroShot).unwrap();
         j
     })

@@ -116,6 +116,11 @@ test("cold start: the model downloads with progress, is verified and cached", { 
   const progress = status.filter((t) => /Downloading the model \(once\): \d+\.\d% [\d.]+ MB of 98\.2 MB/.test(t));
   say(`download progress steps seen: ${progress.length} (last: ${progress.at(-1)})`);
   assert.ok(progress.length > 0, status.join("\n"));
+  // the memory the model needs is said before a byte of it is downloaded
+  const need = status.findIndex((t) => /needs about [\d.]+ MB of memory/.test(t));
+  const downloading = status.findIndex((t) => /Downloading the model/.test(t));
+  say(`memory said before the download: ${status[need]}`);
+  assert.ok(need >= 0 && need < downloading, status.join("\n"));
   assert.ok(status.some((t) => /Verifying model\.onnx against its checksum/.test(t)));
   const text = await page.textContent("#model-text");
   assert.match(text, /downloaded, verified and cached/);
@@ -194,6 +199,11 @@ test("full check with the trained head: 58 verdicts, summaries and exports", { t
   // every row says which of the head's dimensions moved its verdict
   assert.equal(await page.locator("#verdicts tbody .why").count(), 58);
   assert.match(await page.textContent("#about-trust"), /helpfulness \d+\.\d% \(better reply shorter \d+\.\d%, longer \d+\.\d%\)/);
+  // the engine holds no more memory than it said the model needs
+  const memory = await page.textContent("#about-memory");
+  say(`memory: ${memory}`);
+  const [, need, held] = memory.match(/^about ([\d.]+) MB for the model .* the engine holds ([\d.]+) MB now$/).map(Number);
+  assert.ok(held <= need, memory);
   // Chromium has relaxed SIMD: the faster build ran, after its self-check passed here
   const engineText = await page.textContent("#about-engine");
   say(`engine: ${engineText}`);

@@ -38,7 +38,7 @@ pub fn judge(cli: &Cli) -> anyhow::Result<Judge> {
             cli.model.display()
         )
     })?;
-    let mut judge = Judge::new(&files)?;
+    let mut judge = Judge::new(files)?;
     judge.layout = cli.layout;
     if let Some(d) = cli.prompt_defence {
         judge.defence = d;
