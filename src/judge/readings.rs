@@ -89,6 +89,31 @@ impl Branch {
 /// Responses remembered for the current conversation (about 20 KB each).
 const MAX_REMEMBERED_RESPONSES: usize = 32;
 
+/// Response tokens read in one pass at most. A pass's attention is its tokens × (the
+/// conversation + its tokens), per head and layer, responses included that never see
+/// each other: one pass over six long responses held gigabytes and spent most of its
+/// time there. Further passes reuse the conversation's cache and cost only one more
+/// read of the weights each.
+const RESPONSE_PASS_TOKENS: usize = 512;
+
+/// Consecutive runs of items whose lengths add up to at most `limit` (an item longer
+/// than `limit` runs alone), covering every item in order.
+fn token_batches(lens: &[usize], limit: usize) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < lens.len() {
+        let mut end = start;
+        let mut n = 0;
+        while end < lens.len() && (end == start || n + lens[end] <= limit) {
+            n += lens[end];
+            end += 1;
+        }
+        out.push(start..end);
+        start = end;
+    }
+    out
+}
+
 fn common_prefix(a: &[u32], b: &[u32]) -> usize {
     a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
@@ -305,10 +330,18 @@ impl Judge {
             let token_parts: Vec<Vec<Option<usize>>> =
                 missing.iter().map(|b| b.token_parts.clone()).collect();
             let counts: Vec<usize> = missing.iter().map(|b| b.parts.len()).collect();
-            let read = self
-                .model
-                .pooled_parts(&cache, &[], &ids, &token_parts, &counts)?;
-            tokens += ids.iter().map(Vec::len).sum::<usize>();
+            let lens: Vec<usize> = ids.iter().map(Vec::len).collect();
+            let mut read = Vec::with_capacity(ids.len());
+            for batch in token_batches(&lens, RESPONSE_PASS_TOKENS) {
+                read.extend(self.model.pooled_parts(
+                    &cache,
+                    &[],
+                    &ids[batch.clone()],
+                    &token_parts[batch.clone()],
+                    &counts[batch],
+                )?);
+            }
+            tokens += lens.iter().sum::<usize>();
             if readings.responses.len() + missing.len() > MAX_REMEMBERED_RESPONSES {
                 readings
                     .responses
@@ -362,23 +395,27 @@ impl Judge {
             .map(|t| self.tokenizer.encode(&prompt::principle_text(t)))
             .collect::<Result<Vec<_>, _>>()?;
         let mut out = Vec::with_capacity(texts.len());
-        // a bounded number of tokens per pass: the attention bias is tokens × total
-        let mut start = 0;
-        while start < branches.len() {
-            let mut end = start;
-            let mut n = 0;
-            while end < branches.len()
-                && (end == start || n + branches[end].len() <= self.batch_tokens)
-            {
-                n += branches[end].len();
-                end += 1;
-            }
-            out.extend(
-                self.model
-                    .pooled_hidden(&cache, &[], &branches[start..end])?,
-            );
-            start = end;
+        let lens: Vec<usize> = branches.iter().map(Vec::len).collect();
+        for batch in token_batches(&lens, self.batch_tokens) {
+            out.extend(self.model.pooled_hidden(&cache, &[], &branches[batch])?);
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::token_batches;
+
+    #[test]
+    fn batches_stay_under_the_limit_and_a_long_item_runs_alone() {
+        assert_eq!(token_batches(&[], 10), Vec::<std::ops::Range<usize>>::new());
+        assert_eq!(token_batches(&[3, 3, 3, 3], 6), [0..2, 2..4]);
+        assert_eq!(token_batches(&[3, 20, 3], 10), [0..1, 1..2, 2..3]);
+        assert_eq!(token_batches(&[4, 6, 1], 10), [0..2, 2..3]);
+        assert_eq!(
+            token_batches(&[5, 5], 10),
+            vec![std::ops::Range { start: 0, end: 2 }]
+        );
     }
 }
