@@ -144,7 +144,7 @@ function onProgress(m) {
 function showMemory(need, held) {
   S.memoryNeed = need;
   $("#about-memory").textContent = `about ${fmtBytes(need)} for the model and a check of a few hundred words (the engine's estimate from the model's shape; longer texts need more, and the reasoning builds the whole model, which needs more again)${held ? `; the engine holds ${fmtBytes(held)} now` : ""}`;
-  if (!S.engineReady) $("#model-bytes").textContent = `needs about ${fmtBytes(need)} of memory`;
+  if (!S.engineReady) $("#model-bytes").textContent = `It needs about ${fmtBytes(need)} of memory.`;
 }
 
 function onEngineError(m) {
@@ -154,12 +154,15 @@ function onEngineError(m) {
     if (S.run && m.id === S.run.id) onEngineError({ ...m, fatal: false });
     else if (S.reason && m.id === S.reason.id) onEngineError({ ...m, fatal: false });
     setState("error");
+    $("#model-text").textContent = "The engine stopped: it ran out of memory. Reload the page to start it again.";
     modelError(m.message, m.hint);
     updateButtons();
     return;
   }
   if (m.phase === TO_WORKER.LOAD || m.phase === PHASE.WASM) {
     setState("error");
+    $("#model-text").textContent = "The model is not loaded.";
+    show($("#model-progress"), false);
     modelError(m.message, m.hint || (m.quota ? "Free disk space or clear other sites' data, then reload." : "Reload the page to try again."));
     return;
   }

@@ -14,7 +14,7 @@ let engine = null; // the wasm build's exports (engine.js picks the build)
 let instance = null; // the instance's exports: its memory
 let build = null; // {build, selfCheck, note}
 let need = 0; // bytes the model needs, the engine's estimate from the manifest
-const mb = (n) => `${Math.round(n / 1e6)} MB`;
+const mb = (n) => `${(n / 1e6).toFixed(1)} MB`;
 const held = () => (instance && instance.memory ? instance.memory.buffer.byteLength : 0);
 
 const wasm = loadEngine()

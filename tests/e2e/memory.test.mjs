@@ -51,7 +51,7 @@ test("a browser that cannot give what the model needs is told so before the down
     say(`capped at 200 MiB: ${error}`);
     assert.match(error, /could not set aside the [\d.]+ MB of memory the judge needs .*so the model was not loaded/);
     assert.match(error, /Close other tabs and apps/);
-    assert.match(await page.textContent("#model-status"), /needs about [\d.]+ MB of memory/);
+    assert.match(await page.textContent("#model-status"), /^\s*The model is not loaded\.\s+It needs about [\d.]+ MB of memory\./);
     assert.ok(!requests.some((u) => /model\.onnx$/.test(u)), "the model was not downloaded");
   } finally {
     await browser.close();
@@ -79,6 +79,7 @@ test("an engine that runs out of memory says so, keeps the text and stops", { ti
     assert.match(await page.textContent("#reasoning-status"), /The reasoning stopped: The engine ran out of memory/);
     assert.equal(await page.inputValue("#conversation"), conversation);
     assert.ok(await page.isDisabled("#check"), "Check is off: the engine is gone");
+    assert.match(await page.textContent("#model-text"), /^The engine stopped: it ran out of memory\. Reload the page/);
   } finally {
     await browser.close();
   }
