@@ -46,6 +46,16 @@ is fitted on all data, with each comparison's fitting principles -> its label,
 unrelated principles -> 0.5, and the harm-only principles -> 0.6 on benign
 requests; its loss is convex in V, so Newton's method finds its minimum.
 
+Length must not decide. In several sources the better reply is usually the shorter
+(the safe AI-risk answer declines; HH-RLHF's chosen reply often deflects), and a
+score fitted on them learns length as a shortcut. Two measures against it, both on
+by default: (a) per data set and dimension, pairs whose better reply is the shorter
+and pairs whose better reply is the longer weigh the same in the scores' data, so
+length predicts nothing there; (b) each score is fitted beside the difference of the
+replies' log lengths, a term then dropped (the "bias-only expert" of Clark et al.
+2019 and He et al. 2019), so the score's direction need not carry what length
+explains. The head file is unchanged in form: the product never sees a length term.
+
 Measurement: 5 folds by source and topic: fold f holds out a fifth of the HH pairs,
 two whole AI-risk behaviour files, and whole groups of the other data (GSM8K,
 Self-Instruct, each BBQ category, each ToxiGen group, each persona file, the
@@ -196,7 +206,12 @@ class Score:
         self.rank, self.l2, self.l2_cond, self.steps, self.lr, self.seed = rank, l2, l2_cond, steps, lr, seed
         self.sim, self.alpha = None, 0.0  # relevance, when with_similarity fits it
 
-    def fit(self, d, c, target, weight, c_mean, c_scale):
+    def fit(self, d, c, target, weight, c_mean, c_scale, nuisance=None):
+        """nuisance: columns fitted beside d and then dropped (the length expert), so
+        that u need not carry what they explain."""
+        k = 0 if nuisance is None else nuisance.shape[1]
+        if k:
+            d = np.concatenate([d, nuisance], 1)
         scale = 1.0 / (d.std(0) + 1e-6)
         X = d * scale
         C = (c - c_mean) * c_scale
@@ -222,6 +237,9 @@ class Score:
             (u,) = adam([u], lambda p: grad([p[0], a * 0, b])[:1], self.steps, self.lr)
             u, a, b = adam([u, a, b], grad, self.steps, self.lr)
         self.u, self.a, self.b = u * scale, a * scale[:, None], b
+        if k:
+            self.nuisance = self.u[-k:]
+            self.u, self.a = self.u[:-k], self.a[:-k]
         return self
 
     def diff(self, x0, x1, c_tilde):
@@ -232,11 +250,11 @@ class Score:
             out = out + self.alpha * self.sim.diff(x0, x1, c_tilde)
         return out
 
-    def with_similarity(self, sim, x0, x1, ct, c, target, weight, c_mean, c_scale):
+    def with_similarity(self, sim, x0, x1, ct, c, target, weight, c_mean, c_scale, nuisance=None):
         """Fit the score with the reply's similarity to the request as one more feature
         (its coefficient alpha is learnt with u): relevance inside this score."""
         extra = sim.diff(x0, x1, ct)[:, None]
-        self.fit(np.concatenate([x0 - x1, extra], 1), c, target, weight, c_mean, c_scale)
+        self.fit(np.concatenate([x0 - x1, extra], 1), c, target, weight, c_mean, c_scale, nuisance)
         self.alpha, self.u = float(self.u[-1]), self.u[:-1]
         self.a = self.a[:-1]
         self.sim = sim
@@ -260,26 +278,29 @@ class Similarity:
         return ((x0 - x1) * self.w * c_tilde).sum(1)
 
 
-def reward_mlp(x0, x1, weight, hidden, l2, epochs, lr, seed):
+def reward_mlp(x0, x1, weight, hidden, l2, epochs, lr, seed, nuisance=None):
     """r(x) = w2 . tanh(((x - m) / s) W1 + b1), r(chosen) - r(rejected) the logit of the
-    label (Bradley-Terry), full-batch Adam, seeded."""
+    label (Bradley-Terry), full-batch Adam, seeded. nuisance: a column whose own
+    coefficient is fitted beside r and then dropped (the length expert)."""
     both = np.concatenate([x0, x1])
     m, s = both.mean(0), both.std(0) + 1e-6
     A, B = (x0 - m) / s, (x1 - m) / s
     w = weight / weight.sum()
     rng = np.random.default_rng(seed)
     d = A.shape[1]
-    params = [rng.normal(0, 1 / np.sqrt(d), (d, hidden)), np.zeros(hidden), rng.normal(0, 1 / np.sqrt(hidden), hidden)]
+    params = [rng.normal(0, 1 / np.sqrt(d), (d, hidden)), np.zeros(hidden), rng.normal(0, 1 / np.sqrt(hidden), hidden),
+              np.zeros(1)]
+    n = np.zeros(len(A)) if nuisance is None else nuisance / (nuisance.std() + 1e-6)
 
     def grad(params):
-        W1, b1, w2 = params
+        W1, b1, w2, beta = params
         ha, hb = np.tanh(A @ W1 + b1), np.tanh(B @ W1 + b1)
-        g = (sigmoid((ha - hb) @ w2) - 1.0) * w
+        g = (sigmoid((ha - hb) @ w2 + beta * n) - 1.0) * w
         da = np.outer(g, w2) * (1 - ha ** 2)
         db = -np.outer(g, w2) * (1 - hb ** 2)
-        return [A.T @ da + B.T @ db + l2 * W1, da.sum(0) + db.sum(0), (ha - hb).T @ g + l2 * w2]
+        return [A.T @ da + B.T @ db + l2 * W1, da.sum(0) + db.sum(0), (ha - hb).T @ g + l2 * w2, np.array([g @ n])]
 
-    W1, b1, w2 = adam(params, grad, epochs, lr)
+    W1, b1, w2, _ = adam(params, grad, epochs, lr)
     return {"mean": m, "scale": 1.0 / s, "w1": W1, "b1": b1, "w2": w2}
 
 
@@ -314,6 +335,9 @@ class Pairs:
         self.X, self.C = np.concatenate(cols[0]), np.concatenate(cols[1])
         self.dataset, self.dimension, self.group, self.kind, self.shorter = (np.concatenate(c) for c in cols[2:7])
         self.texts = [t for part in cols[7] for t in part]
+        # log length of each reply (better first): only the length expert reads it
+        self.length = np.log1p([[len(final_reply(t["chosen"])), len(final_reply(t["rejected"]))]
+                                for t in self.texts])
         return self
 
 
@@ -430,6 +454,20 @@ def score_data(P, dim):
     return weight > 0, target, weight
 
 
+def length_balance(dataset, dimension, shorter):
+    """Row weights under which, within each data set and dimension, the pairs whose
+    better reply is the shorter weigh as much in all as those whose better reply is the
+    longer: length then predicts nothing in the training data."""
+    w = np.ones(len(dataset))
+    for key in set(zip(dataset, dimension)):
+        rows = (dataset == key[0]) & (dimension == key[1])
+        n, s = rows.sum(), (rows & shorter).sum()
+        if 0 < s < n:
+            w[rows & shorter] = n / (2 * s)
+            w[rows & ~shorter] = n / (2 * (n - s))
+    return w
+
+
 # ------------------------------------------------------------------ the head
 class Head:
     def fit(self, P, rows, z, T, M):
@@ -439,11 +477,18 @@ class Head:
         self.scores, self.mlp = [], None
         sub = P.__class__()
         sub.dimension, sub.dataset, sub.kind = P.dimension[rows], P.dataset[rows], P.kind[rows]
+        # the length expert: each score is fitted beside the difference of the replies'
+        # log lengths, which is then dropped, so the score need not learn length
+        dl = (P.length[rows, 0] - P.length[rows, 1])[:, None] if ARGS.length_expert else None
+        balance = length_balance(P.dataset[rows], P.dimension[rows], P.shorter[rows]) if ARGS.length_balance \
+            else np.ones(rows.sum())
         for k, dim in enumerate(DIMENSIONS):
             use, target, weight = score_data(sub, dim)
+            weight = weight * balance
+            nuis = None if dl is None else dl[use]
             if dim == "ai-safety" and ARGS.ai_reward == "mlp":
                 self.mlp = reward_mlp(X[use, 0], X[use, 1], weight[use], ARGS.mlp_hidden, ARGS.l2_mlp,
-                                      ARGS.mlp_epochs, ARGS.mlp_lr, SEED)
+                                      ARGS.mlp_epochs, ARGS.mlp_lr, SEED, None if nuis is None else nuis[:, 0])
                 self.scores.append(None)
                 continue
             rank = ARGS.rank if dim in ARGS.conditioned.split(",") else 0
@@ -452,10 +497,11 @@ class Head:
             if dim == "helpfulness" and ARGS.relevance == "help":
                 sim = Similarity().fit(X)
                 s.with_similarity(sim, X[use, 0], X[use, 1], Ct[use], C[use], target[use], weight[use],
-                                  self.c_mean, self.c_scale)
+                                  self.c_mean, self.c_scale, nuis)
                 self.scores.append(s)
                 continue
-            self.scores.append(s.fit(X[use, 0] - X[use, 1], C[use], target[use], weight[use], self.c_mean, self.c_scale))
+            self.scores.append(s.fit(X[use, 0] - X[use, 1], C[use], target[use], weight[use], self.c_mean, self.c_scale,
+                                     nuis))
         S = self.diffs(X[:, 0], X[:, 1], Ct)
         self.score_scale = S.std(0) + 1e-9
         self.fit_gate(S, z, T[rows], M[rows])
@@ -703,6 +749,11 @@ def main():
     ap.add_argument("--relevance", choices=("help", "none"), default="help",
                     help="help: the helpfulness score also reads the reply's similarity to the conversation's "
                          "state (one learnt coefficient); none: it reads the reply alone")
+    ap.add_argument("--length-expert", action=argparse.BooleanOptionalAction, default=True,
+                    help="fit each score beside the replies' log-length difference and drop that term")
+    ap.add_argument("--length-balance", action=argparse.BooleanOptionalAction, default=True,
+                    help="weigh pairs so that, per data set and dimension, better-shorter and better-longer "
+                         "pairs weigh the same in the scores' data")
     ap.add_argument("--no-cv", action="store_true", help="train the shipped head only")
     ap.add_argument("--out", default=None)
     ap.add_argument("--metrics", default=None)
