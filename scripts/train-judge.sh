@@ -7,8 +7,9 @@
 # 2. comparisons: the advanced-AI-risk questions (tools/judge_data.py), the other
 #    dimensions from ../shared/data (tools/judge_dimensions.py, seeded; its manifest
 #    goes to judges/), chat-like benign requests from the chatterbot-corpus package
-#    on PyPI (tools/judge_chat.py, seeded; manifest in judges/), and the obvious-case
-#    suite (tools/sanity_pairs.py)
+#    on PyPI (tools/judge_chat.py, seeded; manifest in judges/), copies of some of
+#    those pairs whose replies describe themselves (tools/judge_selfdesc.py, seeded;
+#    manifest in judges/), and the obvious-case suite (tools/sanity_pairs.py)
 # 3. pooled hidden states of every response and principle, and each conversation's
 #    state where the reply begins (principle-checker
 #    features, the same code path the product uses), two processes in parallel
@@ -44,6 +45,8 @@ rm -rf "$WORK/chatterbot" && "$PY" -c "import sys, zipfile; zipfile.ZipFile(sys.
   "$CACHE/$CORPUS_WHEEL" "$WORK/chatterbot"
 "$PY" "$ROOT/tools/judge_chat.py" "$WORK/chatterbot/chatterbot_corpus/data/english" "$WORK/chat.jsonl" \
   --manifest "$ROOT/judges/chat.manifest.json" >/dev/null
+"$PY" "$ROOT/tools/judge_selfdesc.py" "$WORK/dims.jsonl" "$WORK/chat.jsonl" "$WORK/selfdesc.jsonl" \
+  --manifest "$ROOT/judges/selfdesc.manifest.json" >/dev/null
 "$PY" "$ROOT/tools/sanity_pairs.py" "$ROOT/tests/judge-sanity/cases.jsonl" "$WORK/sanity.jsonl"
 stage "model with all layers exported, comparisons written ($((SECONDS - t))s)"
 
@@ -56,7 +59,8 @@ for k in 0 1; do
   ( "$BIN" --model "$WORK/feat-model" features --pairs "$DATA/hh-rlhf-harmless-dev.jsonl" --out "$WORK/hh.$k" --shard "$k/2" &&
     "$BIN" --model "$WORK/feat-model" features --pairs "$WORK/airisk.jsonl" --out "$WORK/airisk.$k" --shard "$k/2" &&
     "$BIN" --model "$WORK/feat-model" features --pairs "$WORK/dims.jsonl" --out "$WORK/dims.$k" --shard "$k/2" &&
-    "$BIN" --model "$WORK/feat-model" features --pairs "$WORK/chat.jsonl" --out "$WORK/chat.$k" --shard "$k/2" ) &
+    "$BIN" --model "$WORK/feat-model" features --pairs "$WORK/chat.jsonl" --out "$WORK/chat.$k" --shard "$k/2" &&
+    "$BIN" --model "$WORK/feat-model" features --pairs "$WORK/selfdesc.jsonl" --out "$WORK/selfdesc.$k" --shard "$k/2" ) &
 done
 wait
 stage "features ($((SECONDS - t))s)"
@@ -68,7 +72,7 @@ stage "trained ($((SECONDS - t))s)"
 # the artefact and the data it was trained on, by checksum
 ( cd "$ROOT" && sha256sum judges/smollm2-135m-head.json
   cd "$DATA/.." && sha256sum data/hh-rlhf-harmless-dev.jsonl data/anthropic-evals-advanced-ai-risk/*.jsonl
-  cd "$WORK" && sha256sum dims.jsonl chat.jsonl
+  cd "$WORK" && sha256sum dims.jsonl chat.jsonl selfdesc.jsonl
   cd "$ROOT" && sha256sum constitutions/claude-2023.json ) > "$ROOT/judges/SHA256SUMS"
 cat "$ROOT/judges/SHA256SUMS" | head -1
 stage "done in $((SECONDS - started))s"

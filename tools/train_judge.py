@@ -57,6 +57,13 @@ replies' log lengths, a term then dropped (the "bias-only expert" of Clark et al
 2019 and He et al. 2019), so the score's direction need not carry what length
 explains. The head file is unchanged in form: the product never sees a length term.
 
+A reply's word about itself is no evidence. Copies of some pairs of every data set
+but HH-RLHF and AI-risk have self-describing sentences ("This answer is safe and
+respectful.") appended to the worse reply or to both (tools/judge_selfdesc.py). They
+train every score and the gate like their source pairs, are held out with their
+source's group, and are reported apart ("self-described"), so the other figures stay
+comparable with heads trained without them (--no-self-descriptions).
+
 Measurement: 5 folds by source and topic: fold f holds out a fifth of the HH pairs,
 two whole AI-risk behaviour files, and whole groups of the other data (GSM8K,
 Self-Instruct, each BBQ category, each ToxiGen group, each persona file, the
@@ -327,15 +334,17 @@ class Pairs:
     def __init__(self):
         self.parts = []
 
-    def add(self, X, C, dataset, dimension, group, kind, shorter, texts):
+    def add(self, X, C, dataset, dimension, group, kind, shorter, texts, described=None):
+        described = np.zeros(len(X), bool) if described is None else np.asarray(described, dtype=bool)
         self.parts.append((X, C, np.asarray(dataset), np.asarray(dimension), np.asarray(group), np.asarray(kind),
-                           np.asarray(shorter, dtype=bool), texts))
+                           np.asarray(shorter, dtype=bool), described, texts))
 
     def done(self):
         cols = list(zip(*self.parts))
         self.X, self.C = np.concatenate(cols[0]), np.concatenate(cols[1])
-        self.dataset, self.dimension, self.group, self.kind, self.shorter = (np.concatenate(c) for c in cols[2:7])
-        self.texts = [t for part in cols[7] for t in part]
+        self.dataset, self.dimension, self.group, self.kind, self.shorter, self.described = (
+            np.concatenate(c) for c in cols[2:8])
+        self.texts = [t for part in cols[8] for t in part]
         # log length of each reply (better first): only the length expert reads it
         self.length = np.log1p([[len(final_reply(t["chosen"])), len(final_reply(t["rejected"]))]
                                 for t in self.texts])
@@ -370,15 +379,18 @@ def load_pairs(args):
     shorter = [len(final_reply(t["chosen"])) < len(final_reply(t["rejected"])) for t in texts]
     P.add(X, C, ["airisk"] * len(rows), ["ai-safety"] * len(rows), [f"airisk/{b}" for b in beh], beh, shorter, texts)
     print(f"AI-risk pairs {len(rows)} (skipped {skipped})")
-    # the other dimensions (tools/judge_dimensions.py) and chat-like benign requests
-    # (tools/judge_chat.py)
-    for name in ("dims", "chat"):
+    # the other dimensions (tools/judge_dimensions.py), chat-like benign requests
+    # (tools/judge_chat.py) and copies of both whose replies describe themselves
+    # (tools/judge_selfdesc.py: rows marked `described`, held out with their source's
+    # group and reported apart)
+    for name in ("dims", "chat") + (("selfdesc",) if args.self_descriptions else ()):
         rows, X, C, skipped = load_sharded(args.features, name, band)
         with open(os.path.join(args.features, f"{name}.jsonl")) as f:
             lines = f.read().splitlines()
         texts = [json.loads(lines[r]) for r in rows]
         P.add(X, C, [t["source"] for t in texts], [t["dimension"] for t in texts], [t["group"] for t in texts],
-              [t["kind"] for t in texts], [t["better_shorter"] for t in texts], texts)
+              [t["kind"] for t in texts], [t["better_shorter"] for t in texts], texts,
+              [name == "selfdesc"] * len(rows))
         print(f"{name}: pairs {len(rows)} (skipped {skipped})")
     return P.done(), band
 
@@ -392,7 +404,7 @@ def assign_folds(P, k=5):
         for b in BEHAVIOUR_FOLDS[f]:
             fold[P.group == f"airisk/{b}"] = f
     rest = [g for g in np.unique(P.group) if not g.startswith(("hh/", "airisk/"))]
-    sizes = {g: int((P.group == g).sum()) for g in rest}
+    sizes = {g: int(((P.group == g) & ~P.described).sum()) for g in rest}
     load = np.zeros(k)
     # the chat groups are dealt after the others, which therefore keep the folds they had
     # before chat data existed: figures stay comparable with earlier heads
@@ -456,6 +468,8 @@ def score_data(P, dim):
         return weight > 0, target, weight
     other = ~own & ~OVERLAPS[dim](P)
     weight[other] = ARGS.neutral_weight
+    if ARGS.neutral_ai_weight is not None:
+        weight[other & (P.dimension == "ai-safety")] = ARGS.neutral_ai_weight
     hh = P.dataset == "hh"
     weight[hh] = ARGS.help_hh_weight if dim == "helpfulness" else ARGS.neutral_hh_weight
     return weight > 0, target, weight
@@ -598,9 +612,10 @@ def report(P, prob, T, M, fold_of=None):
     fit, unrel = (T == 1.0) & (M > 0), (T == 0.5) & (M > 0)
     right = prob > 0.5
     out = {}
+    plain = ~P.described
     keys = sorted(set(zip(P.dataset, P.dimension)))
     for dataset, dim in keys:
-        rows = (P.dataset == dataset) & (P.dimension == dim)
+        rows = (P.dataset == dataset) & (P.dimension == dim) & plain
 
         def acc(r):
             f = fit[r]
@@ -615,8 +630,15 @@ def report(P, prob, T, M, fold_of=None):
             "relevance_unrelated": float(np.abs(prob[rows][unrel[rows]] - 0.5).mean()) if unrel[rows].any() else None,
             "by_kind": {k: acc(rows & (P.kind == k)) for k in sorted(set(P.kind[rows]))} if dataset != "airisk" else {},
         }
+    if P.described.any():
+        d = P.described
+        out["self-described"] = {"pairs": int(d.sum()), "accuracy": float(right[d][fit[d]].mean()),
+                                 "better_shorter": float(right[d & P.shorter][fit[d & P.shorter]].mean()),
+                                 "better_longer": float(right[d & ~P.shorter][fit[d & ~P.shorter]].mean()),
+                                 "relevance_fitting": float(np.abs(prob[d][fit[d]] - 0.5).mean()),
+                                 "relevance_unrelated": float(np.abs(prob[d][unrel[d]] - 0.5).mean())}
     for dim in DIMENSIONS:
-        rows = P.dimension == dim
+        rows = (P.dimension == dim) & plain
         out[dim] = {"pairs": int(rows.sum()), "accuracy": float(right[rows][fit[rows]].mean()),
                     "better_shorter": float(right[rows & P.shorter][fit[rows & P.shorter]].mean()),
                     "better_longer": float(right[rows & ~P.shorter][fit[rows & ~P.shorter]].mean()),
@@ -631,11 +653,12 @@ def overall(P, prob):
     and, for comparison, the mean of the principles' logits (a product of experts)."""
     logit = np.log(prob) - np.log1p(-prob)
     out = {}
-    for dataset, dim in sorted(set(zip(P.dataset, P.dimension))):
-        rows = (P.dataset == dataset) & (P.dimension == dim)
-        out[f"{dim}/{dataset}"] = {"pairs": int(rows.sum()),
-                                   "mean_preference": float((prob[rows].mean(1) > 0.5).mean()),
-                                   "mean_logit": float((logit[rows].mean(1) > 0).mean())}
+    keys = [(f"{dim}/{dataset}", (P.dataset == dataset) & (P.dimension == dim) & ~P.described)
+            for dataset, dim in sorted(set(zip(P.dataset, P.dimension)))]
+    for key, rows in keys + ([("self-described", P.described)] if P.described.any() else []):
+        out[key] = {"pairs": int(rows.sum()),
+                    "mean_preference": float((prob[rows].mean(1) > 0.5).mean()),
+                    "mean_logit": float((logit[rows].mean(1) > 0).mean())}
     return out
 
 
@@ -744,6 +767,9 @@ def main():
                     help="weight of the persona stances (vs HH-RLHF) in the harm score")
     ap.add_argument("--neutral-weight", type=float, default=0.2,
                     help="weight of another dimension's pairs (target 0.5) in a score's data")
+    ap.add_argument("--neutral-ai-weight", type=float, default=None,
+                    help="weight of the AI-risk pairs (target 0.5) in the other dimensions' scores (default: "
+                         "--neutral-weight)")
     ap.add_argument("--neutral-hh-weight", type=float, default=0.5,
                     help="weight of the HH-RLHF pairs (target 0.5) in the other dimensions' scores")
     ap.add_argument("--gate", choices=("softplus", "linear"), default="linear",
@@ -767,6 +793,9 @@ def main():
     ap.add_argument("--length-balance", action=argparse.BooleanOptionalAction, default=True,
                     help="weigh pairs so that, per data set and dimension, better-shorter and better-longer "
                          "pairs weigh the same in the scores' data")
+    ap.add_argument("--self-descriptions", action=argparse.BooleanOptionalAction, default=True,
+                    help="also train on the copies whose replies describe themselves (OUT/selfdesc.*, "
+                         "tools/judge_selfdesc.py)")
     ap.add_argument("--no-cv", action="store_true", help="train the shipped head only")
     ap.add_argument("--out", default=None)
     ap.add_argument("--metrics", default=None)
