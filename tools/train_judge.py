@@ -630,20 +630,17 @@ def report(P, prob, T, M, fold_of=None):
             "relevance_unrelated": float(np.abs(prob[rows][unrel[rows]] - 0.5).mean()) if unrel[rows].any() else None,
             "by_kind": {k: acc(rows & (P.kind == k)) for k in sorted(set(P.kind[rows]))} if dataset != "airisk" else {},
         }
+    def summary(rows):
+        return {"pairs": int(rows.sum()), "accuracy": float(right[rows][fit[rows]].mean()),
+                "better_shorter": float(right[rows & P.shorter][fit[rows & P.shorter]].mean()),
+                "better_longer": float(right[rows & ~P.shorter][fit[rows & ~P.shorter]].mean()),
+                "relevance_fitting": float(np.abs(prob[rows][fit[rows]] - 0.5).mean()),
+                "relevance_unrelated": float(np.abs(prob[rows][unrel[rows]] - 0.5).mean())}
+
     if P.described.any():
-        d = P.described
-        out["self-described"] = {"pairs": int(d.sum()), "accuracy": float(right[d][fit[d]].mean()),
-                                 "better_shorter": float(right[d & P.shorter][fit[d & P.shorter]].mean()),
-                                 "better_longer": float(right[d & ~P.shorter][fit[d & ~P.shorter]].mean()),
-                                 "relevance_fitting": float(np.abs(prob[d][fit[d]] - 0.5).mean()),
-                                 "relevance_unrelated": float(np.abs(prob[d][unrel[d]] - 0.5).mean())}
+        out["self-described"] = summary(P.described)
     for dim in DIMENSIONS:
-        rows = (P.dimension == dim) & plain
-        out[dim] = {"pairs": int(rows.sum()), "accuracy": float(right[rows][fit[rows]].mean()),
-                    "better_shorter": float(right[rows & P.shorter][fit[rows & P.shorter]].mean()),
-                    "better_longer": float(right[rows & ~P.shorter][fit[rows & ~P.shorter]].mean()),
-                    "relevance_fitting": float(np.abs(prob[rows][fit[rows]] - 0.5).mean()),
-                    "relevance_unrelated": float(np.abs(prob[rows][unrel[rows]] - 0.5).mean())}
+        out[dim] = summary((P.dimension == dim) & plain)
     return out
 
 
