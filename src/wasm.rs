@@ -217,7 +217,8 @@ impl WasmJudge {
         self.judge.set_scoring(s).map_err(js_err)
     }
 
-    /// The trained head's layers, dimensions and cross-validated figures, or `null`.
+    /// The trained head's layers, dimensions (and those that read the reply's likelihood)
+    /// and cross-validated figures, or `null`.
     #[wasm_bindgen(js_name = headInfo)]
     pub fn head_info(&self) -> Result<JsValue, JsError> {
         match self.judge.head() {
@@ -226,6 +227,7 @@ impl WasmJudge {
                 "layers": h.layers,
                 "rank": h.rank,
                 "dimensions": h.dimensions,
+                "likelihood": h.likelihood_readers(),
                 "metrics": h.metrics,
             })),
         }

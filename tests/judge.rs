@@ -564,3 +564,27 @@ fn a_check_run_in_steps_stands_as_the_engine_aggregates_and_ends_as_one_check() 
         assert_eq!(s.overall.as_ref().unwrap().principles, k);
     }
 }
+
+/// A head whose scores do not read the likelihood spends nothing on it; `features`
+/// asks for it (`read_likelihood`) to train one that will, and gets the mean
+/// log-probability of each response's tokens.
+#[test]
+fn the_likelihood_is_read_only_when_asked_for() {
+    let (conv, responses) = common::fixture();
+    let mut judge = Judge::new(common::files()).unwrap();
+    let read = judge.response_features(&conv, &responses).unwrap();
+    let reads = judge.head().is_some_and(|h| h.reads_likelihood());
+    assert_eq!(read.likelihood.len(), responses.len());
+    assert!(read.likelihood.iter().all(|l| l.is_some() == reads));
+    judge.forget_readings();
+    judge.read_likelihood = true;
+    let read = judge.response_features(&conv, &responses).unwrap();
+    for l in &read.likelihood {
+        let l = l.expect("read when asked for");
+        assert!(l.is_finite() && l < 0.0, "{l}");
+    }
+    assert!(read
+        .parts
+        .iter()
+        .all(|p| p.likelihood.len() == p.texts.len()));
+}

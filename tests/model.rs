@@ -413,3 +413,73 @@ fn prompt_pieces_tokenize_like_the_whole_prompt() {
         }
     }
 }
+
+/// The lens ([`principle_checker::engine::lens`]) reads, in the head's own pass, how
+/// likely the model finds each token: a plain falsehood is less likely than the fact,
+/// and a reply's parts and its untagged tokens add up to its mean.
+#[test]
+fn the_lens_finds_a_falsehood_less_likely_and_its_parts_add_up() {
+    let files = common::files();
+    let tokenizer = TextTokenizer::from_bytes(&files.tokenizer).unwrap();
+    let model = Model::load(&files.manifest, files.onnx).unwrap();
+    let context = tokenizer
+        .encode("Human: What is the capital of France?\n\nAssistant:")
+        .unwrap();
+    let prefix = model.prefill(&model.empty_cache(), &context).unwrap();
+    let branches: Vec<Vec<u32>> = [
+        " The capital of France is Paris.",
+        " The capital of France is a banana.",
+    ]
+    .iter()
+    .map(|t| tokenizer.encode(t).unwrap())
+    .collect();
+    // the tokens both replies share (" The capital of France is") in part 0, the
+    // rest in no part
+    let shared = 5;
+    assert_eq!(branches[0][..shared], branches[1][..shared]);
+    let token_parts: Vec<Vec<Option<usize>>> = branches
+        .iter()
+        .map(|b| (0..b.len()).map(|t| (t < shared).then_some(0)).collect())
+        .collect();
+    let read = model
+        .pooled_parts(&prefix, &[], &branches, &token_parts, &[1, 1], Some(24))
+        .unwrap();
+    let pooled = model.pooled_hidden(&prefix, &[], &branches).unwrap();
+    for (r, p) in read.iter().zip(&pooled) {
+        assert_eq!(&r.mean, p, "the same pooled states as pooled_hidden");
+    }
+    let (fact, falsehood) = (
+        read[0].likelihood.clone().unwrap(),
+        read[1].likelihood.clone().unwrap(),
+    );
+    println!("mean log-probability: fact {fact:?}, falsehood {falsehood:?}");
+    assert!(fact.mean > falsehood.mean);
+    assert!(fact.mean < 0.0 && falsehood.mean < 0.0);
+    // a part is its tokens' sum divided by the reply's count of predicted tokens: the
+    // shared tokens sum alike in both replies, each read in its own branch
+    let sum =
+        |l: &principle_checker::engine::Likelihood, b: &[u32]| l.parts[0] * (b.len() - 1) as f32;
+    let (a, b) = (sum(&fact, &branches[0]), sum(&falsehood, &branches[1]));
+    assert!(a < 0.0 && (a - b).abs() < 1e-3, "{a} vs {b}");
+    let all_in_part: Vec<Vec<Option<usize>>> =
+        branches.iter().map(|b| vec![Some(0); b.len()]).collect();
+    let reread = model
+        .pooled_parts(&prefix, &[], &branches, &all_in_part, &[1, 1], Some(24))
+        .unwrap();
+    for r in &reread {
+        let l = r.likelihood.as_ref().unwrap();
+        assert!(
+            (l.parts[0] - l.mean).abs() < 1e-5,
+            "every token in the part: {l:?}"
+        );
+    }
+    // no lens layer asked for, or one the file does not export: nothing read
+    let none = model
+        .pooled_parts(&prefix, &[], &branches, &token_parts, &[1, 1], None)
+        .unwrap();
+    assert!(none.iter().all(|r| r.likelihood.is_none()));
+    let unexported = model
+        .pooled_parts(&prefix, &[], &branches, &token_parts, &[1, 1], Some(3))
+        .unwrap();
+    assert!(unexported.iter().all(|r| r.likelihood.is_none()));
+}

@@ -57,6 +57,15 @@ replies' log lengths, a term then dropped (the "bias-only expert" of Clark et al
 2019 and He et al. 2019), so the score's direction need not carry what length
 explains. The head file is unchanged in form: the product never sees a length term.
 
+A pooled state says what a reply is about, not whether its steps hold: "36 / 9 = 4"
+and "36 / 9 = 10" pool alike. The scores named by --likelihood (none by default: as a
+mean over the reply it moved honesty by 0.1 point, research/notes/likelihood-lens-
+2026-12-05.md) also read the replies' likelihood: the mean log-probability of their tokens as the
+model itself predicts them, read at the head's last layer through the model's output
+layer ("features" writes it to OUT.lp.f32; src/engine/lens.rs). Its coefficient is
+fitted beside u like the similarity's and kept apart in the head file
+(`likelihood`, format 6), so a product check adds weight_d * lp to score d.
+
 A reply's word about itself is no evidence. Copies of some pairs of every data set
 but HH-RLHF and AI-risk have self-describing sentences ("This answer is safe and
 respectful.") appended to the worse reply or to both (tools/judge_selfdesc.py). They
@@ -160,7 +169,10 @@ def load_features(prefix):
     n = len(meta["rows"])
     shape = (n, meta["texts_per_row"], len(meta["layers"]), meta["hidden"])
     arr = np.fromfile(prefix + ".f32", dtype="<f4").reshape(shape)
-    conv = None
+    conv = lp = None
+    if os.path.exists(prefix + ".lp.f32"):
+        # the mean log-probability of each response's tokens, read by the lens
+        lp = np.fromfile(prefix + ".lp.f32", dtype="<f4").reshape(n, meta["texts_per_row"])
     if os.path.exists(prefix + ".conv.f32"):
         # written with the responses, or later by `features --conversation-only` (its rows
         # in OUT.conv.json must be the same comparisons)
@@ -169,23 +181,29 @@ def load_features(prefix):
                 if json.load(f)["rows"] != meta["rows"]:
                     raise SystemExit(f"{prefix}.conv.json: its rows differ from {prefix}.json's")
         conv = np.fromfile(prefix + ".conv.f32", dtype="<f4").reshape(n, len(meta["layers"]), meta["hidden"])
-    return meta, arr, conv
+    return meta, arr, conv, lp
 
 
 def load_sharded(dirname, name, band):
-    """Rows in file order: (row numbers, [N, 2, D] responses, [N, D] conversation)."""
+    """Rows in file order: (row numbers, [N, 2, D] responses, [N, D] conversation,
+    [N, 2] likelihood: NaN where the features hold none)."""
     parts = sorted(f[: -len(".json")] for f in os.listdir(dirname)
                    if f.startswith(name + ".") and f.endswith(".json") and f[len(name) + 1:-5].isdigit())
-    rows, xs, cs, skipped = [], [], [], 0
+    rows, xs, cs, lps, skipped = [], [], [], [], 0
     for p in parts:
-        meta, arr, conv = load_features(os.path.join(dirname, p))
+        meta, arr, conv, lp = load_features(os.path.join(dirname, p))
         use = [meta["layers"].index(l) for l in band]
+        if lp is not None and meta.get("lens_layer") != max(band):
+            raise SystemExit(f"{p}: its likelihood was read at layer {meta.get('lens_layer')}, the head's last "
+                             f"layer is {max(band)}")
         rows += meta["rows"]
         xs.append(arr[:, :, use].mean(2))
+        lps.append(np.full(arr.shape[:2], np.nan, np.float32) if lp is None else lp)
         cs.append(conversation_features(conv, use, len(meta["rows"])))
         skipped += len(meta["skipped"])
     order = np.argsort(rows, kind="stable")
-    return np.array(rows)[order], np.concatenate(xs)[order], np.concatenate(cs)[order], skipped
+    return (np.array(rows)[order], np.concatenate(xs)[order], np.concatenate(cs)[order],
+            np.concatenate(lps)[order], skipped)
 
 
 def sigmoid(x):
@@ -212,11 +230,16 @@ class Score:
 
     def __init__(self, rank, l2, l2_cond, steps, lr, seed):
         self.rank, self.l2, self.l2_cond, self.steps, self.lr, self.seed = rank, l2, l2_cond, steps, lr, seed
-        self.sim, self.alpha = None, 0.0  # relevance, when with_similarity fits it
+        self.sim, self.alpha = None, 0.0  # relevance, when fit_pair fits it
+        self.lp = 0.0  # the likelihood's coefficient, when fitted with it (likelihood=True)
 
-    def fit(self, d, c, target, weight, c_mean, c_scale, nuisance=None):
+    def fit(self, d, c, target, weight, c_mean, c_scale, nuisance=None, extra=None):
         """nuisance: columns fitted beside d and then dropped (the length expert), so
-        that u need not carry what they explain."""
+        that u need not carry what they explain. extra: columns fitted beside d whose
+        coefficients are kept apart (self.extra), not in u's direction."""
+        e = 0 if extra is None else extra.shape[1]
+        if e:
+            d = np.concatenate([d, extra], 1)
         k = 0 if nuisance is None else nuisance.shape[1]
         if k:
             d = np.concatenate([d, nuisance], 1)
@@ -248,24 +271,32 @@ class Score:
         if k:
             self.nuisance = self.u[-k:]
             self.u, self.a = self.u[:-k], self.a[:-k]
+        self.extra = self.u[len(self.u) - e:]
+        if e:
+            self.u, self.a = self.u[:-e], self.a[:-e]
         return self
 
-    def diff(self, x0, x1, c_tilde):
-        """s(x0, c) - s(x1, c)."""
+    def diff(self, x0, x1, c_tilde, dl):
+        """s(x0, c) - s(x1, c); dl: the replies' likelihood difference."""
         d = x0 - x1
-        out = d @ self.u + ((d @ self.a) * (c_tilde @ self.b)).sum(1)
+        out = d @ self.u + ((d @ self.a) * (c_tilde @ self.b)).sum(1) + self.lp * dl
         if self.sim is not None:
             out = out + self.alpha * self.sim.diff(x0, x1, c_tilde)
         return out
 
-    def with_similarity(self, sim, x0, x1, ct, c, target, weight, c_mean, c_scale, nuisance=None):
-        """Fit the score with the reply's similarity to the request as one more feature
-        (its coefficient alpha is learnt with u): relevance inside this score."""
-        extra = sim.diff(x0, x1, ct)[:, None]
-        self.fit(np.concatenate([x0 - x1, extra], 1), c, target, weight, c_mean, c_scale, nuisance)
-        self.alpha, self.u = float(self.u[-1]), self.u[:-1]
-        self.a = self.a[:-1]
-        self.sim = sim
+    def fit_pair(self, x0, x1, dl, c, target, weight, c_mean, c_scale, nuisance=None, sim=None, ct=None):
+        """fit() on the replies' difference, with the likelihood difference dl (None: the
+        score does not read it) and, given sim, the reply's similarity to the request
+        (relevance inside this score, its coefficient alpha learnt with u) as features
+        of their own."""
+        extra = [] if dl is None else [dl[:, None]]
+        if sim is not None:
+            extra.append(sim.diff(x0, x1, ct)[:, None])
+        self.fit(x0 - x1, c, target, weight, c_mean, c_scale, nuisance, np.concatenate(extra, 1) if extra else None)
+        if dl is not None:
+            self.lp = float(self.extra[0])
+        if sim is not None:
+            self.alpha, self.sim = float(self.extra[-1]), sim
         return self
 
 
@@ -275,7 +306,7 @@ class Similarity:
     their spread over the training data. It has no direction of its own to learn, so
     it cannot learn which data set a request comes from (learnt rank-one terms did);
     it only asks whether the reply is about what was asked. Linear in x. The
-    helpfulness score carries it with one learnt coefficient (Score.with_similarity)."""
+    helpfulness score carries it with one learnt coefficient (Score.fit_pair)."""
 
     def fit(self, X):
         both = X.reshape(-1, X.shape[-1])
@@ -328,23 +359,24 @@ def conversation_features(conv, use, n):
 # ------------------------------------------------------------------ the data
 class Pairs:
     """Every comparison: responses X [N, 2, D] (better first), conversations C [N, D],
-    and per row its dataset, dimension, group (the unit held out), kind and whether
+    the responses' likelihood L [N, 2] (the mean log-probability of their tokens), and
+    per row its dataset, dimension, group (the unit held out), kind and whether
     the better reply is the shorter."""
 
     def __init__(self):
         self.parts = []
 
-    def add(self, X, C, dataset, dimension, group, kind, shorter, texts, described=None):
+    def add(self, X, C, L, dataset, dimension, group, kind, shorter, texts, described=None):
         described = np.zeros(len(X), bool) if described is None else np.asarray(described, dtype=bool)
-        self.parts.append((X, C, np.asarray(dataset), np.asarray(dimension), np.asarray(group), np.asarray(kind),
+        self.parts.append((X, C, L, np.asarray(dataset), np.asarray(dimension), np.asarray(group), np.asarray(kind),
                            np.asarray(shorter, dtype=bool), described, texts))
 
     def done(self):
         cols = list(zip(*self.parts))
-        self.X, self.C = np.concatenate(cols[0]), np.concatenate(cols[1])
+        self.X, self.C, self.L = (np.concatenate(c) for c in cols[:3])
         self.dataset, self.dimension, self.group, self.kind, self.shorter, self.described = (
-            np.concatenate(c) for c in cols[2:8])
-        self.texts = [t for part in cols[8] for t in part]
+            np.concatenate(c) for c in cols[3:9])
+        self.texts = [t for part in cols[9] for t in part]
         # log length of each reply (better first): only the length expert reads it
         self.length = np.log1p([[len(final_reply(t["chosen"])), len(final_reply(t["rejected"]))]
                                 for t in self.texts])
@@ -361,34 +393,34 @@ def load_pairs(args):
     P = Pairs()
     rng = np.random.default_rng(SEED)
     # HH-RLHF: the dev file, random folds (the same assignment as the first heads)
-    rows, X, C, skipped = load_sharded(args.features, "hh", band)
+    rows, X, C, L, skipped = load_sharded(args.features, "hh", band)
     with open(args.hh) as f:
         hh_lines = f.read().splitlines()
     texts = [json.loads(hh_lines[r]) for r in rows]
     hh_fold = rng.permutation(len(rows)) % 5
     shorter = [len(final_reply(t["chosen"])) < len(final_reply(t["rejected"])) for t in texts]
-    P.add(X, C, ["hh"] * len(rows), ["harm"] * len(rows), [f"hh/{f}" for f in hh_fold], ["hh-rlhf"] * len(rows),
+    P.add(X, C, L, ["hh"] * len(rows), ["harm"] * len(rows), [f"hh/{f}" for f in hh_fold], ["hh-rlhf"] * len(rows),
           shorter, texts)
     print(f"HH pairs {len(rows)} (skipped {skipped})")
     # advanced-AI-risk questions, by behaviour file
-    rows, X, C, skipped = load_sharded(args.features, "airisk", band)
+    rows, X, C, L, skipped = load_sharded(args.features, "airisk", band)
     with open(os.path.join(args.features, "airisk.jsonl")) as f:
         lines = f.read().splitlines()
     texts = [json.loads(lines[r]) for r in rows]
     beh = [t["behaviour"] for t in texts]
     shorter = [len(final_reply(t["chosen"])) < len(final_reply(t["rejected"])) for t in texts]
-    P.add(X, C, ["airisk"] * len(rows), ["ai-safety"] * len(rows), [f"airisk/{b}" for b in beh], beh, shorter, texts)
+    P.add(X, C, L, ["airisk"] * len(rows), ["ai-safety"] * len(rows), [f"airisk/{b}" for b in beh], beh, shorter, texts)
     print(f"AI-risk pairs {len(rows)} (skipped {skipped})")
     # the other dimensions (tools/judge_dimensions.py), chat-like benign requests
     # (tools/judge_chat.py) and copies of both whose replies describe themselves
     # (tools/judge_selfdesc.py: rows marked `described`, held out with their source's
     # group and reported apart)
     for name in ("dims", "chat") + (("selfdesc",) if args.self_descriptions else ()):
-        rows, X, C, skipped = load_sharded(args.features, name, band)
+        rows, X, C, L, skipped = load_sharded(args.features, name, band)
         with open(os.path.join(args.features, f"{name}.jsonl")) as f:
             lines = f.read().splitlines()
         texts = [json.loads(lines[r]) for r in rows]
-        P.add(X, C, [t["source"] for t in texts], [t["dimension"] for t in texts], [t["group"] for t in texts],
+        P.add(X, C, L, [t["source"] for t in texts], [t["dimension"] for t in texts], [t["group"] for t in texts],
               [t["kind"] for t in texts], [t["better_shorter"] for t in texts], texts,
               [name == "selfdesc"] * len(rows))
         print(f"{name}: pairs {len(rows)} (skipped {skipped})")
@@ -493,6 +525,7 @@ def length_balance(dataset, dimension, shorter):
 class Head:
     def fit(self, P, rows, z, T, M):
         X, C = P.X[rows], P.C[rows]
+        DL = P.L[rows, 0] - P.L[rows, 1]
         self.c_mean, self.c_scale = C.mean(0), 1.0 / (C.std(0) + 1e-6)
         Ct = (C - self.c_mean) * self.c_scale
         self.scores, self.mlp = [], None
@@ -515,23 +548,20 @@ class Head:
             rank = ARGS.rank if dim in ARGS.conditioned.split(",") else 0
             l2 = ARGS.l2_hh if dim == "harm" else ARGS.l2_ai if dim == "ai-safety" else ARGS.l2
             s = Score(rank, l2, ARGS.l2_cond, ARGS.steps, ARGS.lr, SEED + k)
-            if dim == "helpfulness" and ARGS.relevance == "help":
-                sim = Similarity().fit(X)
-                s.with_similarity(sim, X[use, 0], X[use, 1], Ct[use], C[use], target[use], weight[use],
-                                  self.c_mean, self.c_scale, nuis)
-                self.scores.append(s)
-                continue
-            self.scores.append(s.fit(X[use, 0] - X[use, 1], C[use], target[use], weight[use], self.c_mean, self.c_scale,
-                                     nuis))
-        S = self.diffs(X[:, 0], X[:, 1], Ct)
+            sim = Similarity().fit(X) if dim == "helpfulness" and ARGS.relevance == "help" else None
+            reads_lp = dim in ARGS.likelihood.split(",") and not np.isnan(DL).any()
+            self.scores.append(s.fit_pair(X[use, 0], X[use, 1], DL[use] if reads_lp else None, C[use], target[use],
+                                          weight[use], self.c_mean, self.c_scale, nuis, sim, Ct[use]))
+        S = self.diffs(X[:, 0], X[:, 1], Ct, DL)
         self.score_scale = S.std(0) + 1e-9
         self.fit_gate(S, z, T[rows], M[rows])
         return self
 
-    def diffs(self, x0, x1, ct):
+    def diffs(self, x0, x1, ct, dl):
+        dl = np.nan_to_num(dl)  # no likelihood: every reply at the same one
         cols = []
         for s in self.scores:
-            cols.append(s.diff(x0, x1, ct) if s is not None else reward(self.mlp, x0) - reward(self.mlp, x1))
+            cols.append(s.diff(x0, x1, ct, dl) if s is not None else reward(self.mlp, x0) - reward(self.mlp, x1))
         return np.stack(cols, 1)
 
     def principles(self, z):
@@ -599,10 +629,10 @@ class Head:
         A = self.principles(z) @ self.V
         return np.logaddexp(0, A) if ARGS.gate == "softplus" else A
 
-    def logits(self, X, C, z):
+    def logits(self, X, C, L, z):
         """[N pairs, P principles]: the logit that the first response is better."""
         ct = (C - self.c_mean) * self.c_scale
-        return self.diffs(X[:, 0], X[:, 1], ct) @ self.weights(z).T
+        return self.diffs(X[:, 0], X[:, 1], ct, L[:, 0] - L[:, 1]) @ self.weights(z).T
 
 
 # ------------------------------------------------------------------ measurement
@@ -715,13 +745,14 @@ def sanity(head, args, band, z, ids):
     path = os.path.join(args.features, "sanity.0")
     if not os.path.exists(path + ".json"):
         return None
-    meta, arr, conv = load_features(path)
+    meta, arr, conv, lp = load_features(path)
     use = [meta["layers"].index(l) for l in band]
     X = arr[:, :, use].mean(2)
     C = conversation_features(conv, use, len(X))
+    L = np.full(X.shape[:2], np.nan) if lp is None else lp
     with open(args.sanity) as f:
         cases = [json.loads(l) for l in f]
-    prob = sigmoid(head.logits(X, C, z))
+    prob = sigmoid(head.logits(X, C, L, z))
     col = {i: k for k, i in enumerate(ids)}
     by = collections.defaultdict(lambda: [0, 0, 0, 0])
     for row, c in zip(prob, cases):
@@ -790,6 +821,11 @@ def main():
     ap.add_argument("--length-balance", action=argparse.BooleanOptionalAction, default=True,
                     help="weigh pairs so that, per data set and dimension, better-shorter and better-longer "
                          "pairs weigh the same in the scores' data")
+    ap.add_argument("--likelihood", default="",
+                    help="the dimensions whose scores also read the replies' likelihood (comma-separated, "
+                         "e.g. honesty; none by default: measured, not kept, "
+                         "research/notes/likelihood-lens-2026-12-05.md): the mean log-probability of their "
+                         "tokens, read by the lens")
     ap.add_argument("--self-descriptions", action=argparse.BooleanOptionalAction, default=True,
                     help="also train on the copies whose replies describe themselves (OUT/selfdesc.*, "
                          "tools/judge_selfdesc.py)")
@@ -801,7 +837,7 @@ def main():
 
     with open(args.constitution) as f:
         constitution = json.load(f)
-    pmeta, parr, _ = load_features(os.path.join(args.features, "principles"))
+    pmeta, parr, _, _ = load_features(os.path.join(args.features, "principles"))
     ids = pmeta["rows"]
     groups_of = {p["id"]: p["group"] for p in constitution["principles"]}
     texts = {p["id"]: p["text"] for p in constitution["principles"]}
@@ -820,7 +856,7 @@ def main():
         for f in range(5):
             head = Head().fit(P, fold != f, z, T, M)
             te = fold == f
-            prob[te] = sigmoid(head.logits(P.X[te], P.C[te], z))
+            prob[te] = sigmoid(head.logits(P.X[te], P.C[te], P.L[te], z))
         rep = report(P, prob, T, M)
         print_report(rep)
         metrics["held_out"] = rep
@@ -865,7 +901,8 @@ def write_head(path, head, pmeta, P, band, z, ids, texts, metrics):
     zt = head.weights(z)
     held = metrics.get("held_out", {})
     out = {
-        "format": "principle-checker-head/5",
+        "format": "principle-checker-head/6" if any(s is not None and s.lp for s in head.scores)
+                  else "principle-checker-head/5",
         "model": pmeta["model"],
         "layers": list(band),
         "hidden": pmeta["hidden"],
@@ -896,6 +933,11 @@ def write_head(path, head, pmeta, P, band, z, ids, texts, metrics):
     if terms or similarity:
         out["conversation"] = {"mean": r(head.c_mean, 6), "scale": r(head.c_scale), "terms": terms,
                                "similarity": similarity}
+    if any(s is not None and s.lp for s in head.scores):
+        # score[d] += weight_d * lp, lp read by the lens at the head's last layer
+        out["likelihood"] = {"layer": max(band), "weights": [float(f"{s.lp:.7g}") if s is not None else 0.0
+                                                             for s in head.scores],
+                             "mean": round(float(np.nanmean(P.L)), 6)}
     if head.mlp is not None:
         m = head.mlp
         out["reward"] = {"direction": DIMENSIONS.index("ai-safety"), "mean": r(m["mean"], 6), "scale": r(m["scale"]),

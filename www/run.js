@@ -191,6 +191,9 @@ export function showJudge(head) {
     " dimensions, each trained on its own labelled data, and every principle weighs them: a verdict's row says which dimensions moved it. Measured on data each head never saw (5-fold cross-validation, folds by source and topic), the share of verdicts under a dimension's principles that agree with the label: ",
     S.dimensions.map(figure).join("; "),
     ". Chance is 50%; on HH-RLHF large human-feedback models reach about 70%.",
+    (head.likelihood || []).length
+      ? ` The ${head.likelihood.map((d) => d.label).join(", ")} score also reads how likely the model itself finds each response's words, token by token: a sum worked out wrongly surprises it even where the two responses read alike.`
+      : "",
     sanity ? ` On the project's own suite of obvious cases it gets ${sanity.fitting_right} of ${sanity.fitting} verdicts under fitting principles and ${sanity.overall_right} of ${sanity.cases} overall verdicts right; a person gets all of them.` : "",
     " Zero-shot, the same model is at chance. Use it to explore how a constitution reads, not to decide anything. The table, method and data are in ",
     h("a", { href: "BENCHMARKS.md" }, "BENCHMARKS.md"),

@@ -9,6 +9,7 @@ use tract_onnx::prelude::*;
 use super::error::ModelError;
 use super::kv::KvCache;
 use super::layers::LayerStack;
+use super::lens::Lens;
 use super::manifest::{Architecture, Manifest};
 use super::onnx::{parse, Parsed};
 
@@ -28,6 +29,8 @@ type Plan = Arc<TypedSimplePlan>;
 pub struct Model {
     arch: Architecture,
     hidden_layers: Vec<usize>,
+    /// How likely the model finds a response's tokens ([`Model::pooled_parts`]).
+    lens: Option<Lens>,
     graphs: std::sync::Mutex<Graphs>,
 }
 
@@ -65,6 +68,43 @@ struct Runner {
 /// One text's pooled residual streams: `[layer][hidden]`, layers in
 /// [`Model::hidden_layers`] order.
 pub type PooledLayers = Vec<Vec<f32>>;
+
+/// One response read by [`Model::pooled_parts`].
+#[derive(Clone, Debug)]
+pub struct BranchReading {
+    /// Its states pooled over its tokens.
+    pub mean: PooledLayers,
+    /// Each part's tokens' states summed and divided by the branch's token count.
+    pub parts: Vec<PooledLayers>,
+    /// How likely the model found its tokens, when a lens layer was asked for.
+    pub likelihood: Option<Likelihood>,
+}
+
+/// The mean log-probability of a text's tokens (each read at the token before it),
+/// and each part's tokens' sum of them divided by the same count, so that the parts
+/// and the tokens in no part add up to the mean, as the pooled states' parts do.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Likelihood {
+    pub mean: f32,
+    pub parts: Vec<f32>,
+}
+
+impl Likelihood {
+    /// From [`super::lens::Lens::log_probs`] (whose entry 0 predicts nothing).
+    pub fn of(log_probs: &[f32], token_parts: &[Option<usize>], parts: usize) -> Likelihood {
+        let n = log_probs.len().saturating_sub(1).max(1) as f32;
+        let mut by_part = vec![0f32; parts];
+        for (lp, part) in log_probs.iter().zip(token_parts).skip(1) {
+            if let Some(p) = part {
+                by_part[*p] += lp;
+            }
+        }
+        Likelihood {
+            mean: log_probs.iter().skip(1).sum::<f32>() / n,
+            parts: by_part.into_iter().map(|s| s / n).collect(),
+        }
+    }
+}
 
 /// What one pass returns; the hidden rows are copied out only when asked for.
 struct RunOutput {
@@ -155,6 +195,7 @@ impl Model {
         let arch = manifest.architecture.clone();
         let parsed = parse(&onnx)?;
         drop(onnx);
+        let lens = Lens::build(&arch, &parsed)?;
         let (hidden_layers, graphs) = match LayerStack::build(&arch, &parsed)? {
             Some(stack) => (
                 stack.hidden_layers().to_vec(),
@@ -177,6 +218,7 @@ impl Model {
         Ok(Model {
             arch,
             hidden_layers,
+            lens,
             graphs: std::sync::Mutex::new(graphs),
         })
     }
@@ -384,15 +426,16 @@ impl Model {
         branches: &[Vec<u32>],
     ) -> Result<Vec<PooledLayers>, ModelError> {
         let width = self.arch.hidden;
-        self.per_branch(cache, shared, branches, |_, rows| mean_rows(rows, width))
+        self.per_branch(cache, shared, branches, |rows| mean_rows(rows, width))
     }
 
     /// [`Model::pooled_hidden`] and, for each branch, its tokens' states summed by
     /// part and divided by the branch's token count, so that the parts (with the
     /// tokens in no part) add up to the mean: `token_parts[b][t]` names token `t`'s
-    /// part of branch `b` (of `parts[b]`). Returns `[branch](mean, [part])`, each
-    /// `[layer][hidden]`. What evidence splits a verdict by ([`crate::judge::evidence`]);
-    /// the same pass, nothing run twice.
+    /// part of branch `b` (of `parts[b]`). What evidence splits a verdict by
+    /// ([`crate::judge::evidence`]). With `lens_layer`, also how likely the model
+    /// finds each branch's tokens, read at that layer ([`super::lens`]). The same
+    /// pass, nothing run twice.
     pub fn pooled_parts(
         &self,
         cache: &KvCache,
@@ -400,31 +443,55 @@ impl Model {
         branches: &[Vec<u32>],
         token_parts: &[Vec<Option<usize>>],
         parts: &[usize],
-    ) -> Result<Vec<(PooledLayers, Vec<PooledLayers>)>, ModelError> {
+        lens_layer: Option<usize>,
+    ) -> Result<Vec<BranchReading>, ModelError> {
         let width = self.arch.hidden;
-        let by_layer = self.per_branch(cache, shared, branches, |b, rows| {
-            let n = (rows.len() / width) as f32;
-            let mut sums = vec![vec![0f32; width]; parts[b]];
-            for (row, part) in rows.chunks_exact(width).zip(&token_parts[b]) {
-                if let Some(p) = part {
-                    sums[*p].iter_mut().zip(row).for_each(|(s, x)| *s += x);
+        let out = self.run_branches(Pass::Head, cache, shared, branches, true)?;
+        let lens = match (&self.lens, lens_layer) {
+            (Some(lens), Some(l)) => self
+                .hidden_layers
+                .iter()
+                .position(|&e| e == l)
+                .map(|i| (lens, i)),
+            _ => None,
+        };
+        branch_rows(shared.len(), branches)
+            .enumerate()
+            .map(|(b, rows)| {
+                let n = rows.len() as f32;
+                let mut mean = Vec::with_capacity(out.hidden.len());
+                let mut sums = vec![Vec::with_capacity(out.hidden.len()); parts[b]];
+                for flat in &out.hidden {
+                    let layer = &flat[rows.start * width..rows.end * width];
+                    let mut by_part = vec![vec![0f32; width]; parts[b]];
+                    for (row, part) in layer.chunks_exact(width).zip(&token_parts[b]) {
+                        if let Some(p) = part {
+                            by_part[*p].iter_mut().zip(row).for_each(|(s, x)| *s += x);
+                        }
+                    }
+                    for (sum, part) in sums.iter_mut().zip(by_part) {
+                        sum.push(part.into_iter().map(|x| x / n).collect());
+                    }
+                    mean.push(mean_rows(layer, width));
                 }
-            }
-            sums.iter_mut()
-                .for_each(|s| s.iter_mut().for_each(|x| *x /= n));
-            (mean_rows(rows, width), sums)
-        })?;
-        Ok(by_layer
-            .into_iter()
-            .zip(parts)
-            .map(|(layers, &n)| {
-                let mean = layers.iter().map(|(m, _)| m.clone()).collect();
-                let parts = (0..n)
-                    .map(|p| layers.iter().map(|(_, s)| s[p].clone()).collect())
-                    .collect();
-                (mean, parts)
+                let likelihood = match lens {
+                    Some((lens, i)) => {
+                        let layer = &out.hidden[i][rows.start * width..rows.end * width];
+                        Some(Likelihood::of(
+                            &lens.log_probs(layer, &branches[b])?,
+                            &token_parts[b],
+                            parts[b],
+                        ))
+                    }
+                    None => None,
+                };
+                Ok(BranchReading {
+                    mean,
+                    parts: sums,
+                    likelihood,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Like [`Model::pooled_hidden`], but every token's residual stream instead of
@@ -436,27 +503,26 @@ impl Model {
         shared: &[u32],
         branches: &[Vec<u32>],
     ) -> Result<Vec<Vec<Vec<f32>>>, ModelError> {
-        self.per_branch(cache, shared, branches, |_, rows| rows.to_vec())
+        self.per_branch(cache, shared, branches, |rows| rows.to_vec())
     }
 
     /// One head pass; `read` turns each branch's rows of each exported layer
-    /// (`[tokens × hidden]`, with the branch's index) into what the caller keeps:
+    /// (`[tokens × hidden]`) into what the caller keeps:
     /// `[branch][layer]`.
     fn per_branch<T>(
         &self,
         cache: &KvCache,
         shared: &[u32],
         branches: &[Vec<u32>],
-        read: impl Fn(usize, &[f32]) -> T,
+        read: impl Fn(&[f32]) -> T,
     ) -> Result<Vec<Vec<T>>, ModelError> {
         let out = self.run_branches(Pass::Head, cache, shared, branches, true)?;
         let width = self.arch.hidden;
         Ok(branch_rows(shared.len(), branches)
-            .enumerate()
-            .map(|(b, rows)| {
+            .map(|rows| {
                 out.hidden
                     .iter()
-                    .map(|flat| read(b, &flat[rows.start * width..rows.end * width]))
+                    .map(|flat| read(&flat[rows.start * width..rows.end * width]))
                     .collect()
             })
             .collect())

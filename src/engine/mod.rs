@@ -5,7 +5,8 @@
 //! Order of use: [`manifest`] checks the files → [`tokenizer`] turns text into ids →
 //! [`weights`] expands the quantized blocks → [`layers`] (the head's layers, one
 //! layer's plan run per layer) or [`decoder`] (the whole network) runs them, carrying
-//! a [`kv::KvCache`] the caller owns. [`kernels`] checks the matrix kernels of the
+//! a [`kv::KvCache`] the caller owns; [`lens`] reads how likely the model finds a
+//! text's tokens from the head's last layer. [`kernels`] checks the matrix kernels of the
 //! build at hand.
 
 pub mod decoder;
@@ -13,12 +14,13 @@ pub mod error;
 pub mod kernels;
 pub mod kv;
 pub mod layers;
+pub mod lens;
 pub mod manifest;
 mod onnx;
 pub mod tokenizer;
 pub mod weights;
 
-pub use decoder::{mean_rows, Model, PooledLayers};
+pub use decoder::{mean_rows, BranchReading, Likelihood, Model, PooledLayers};
 pub use error::ModelError;
 pub use kv::KvCache;
 pub use manifest::{Architecture, Manifest, ModelFiles};

@@ -40,6 +40,12 @@
 //! against 86 % on held-out behaviour files,
 //! research/notes/trained-judge-two-scores.md).
 //!
+//! Since format 6 the scores may also read how likely the model found the reply's
+//! tokens ([`crate::engine::lens`]): `score[d] += weight_d · lp`, `lp` the mean
+//! log-probability of its tokens. A pooled state cannot tell `36 / 9 = 4` from
+//! `36 / 9 = 10`; the model's surprise at the wrong result can. `lp` is a mean over
+//! tokens too, so it splits among a reply's parts exactly as the states do.
+//!
 //! The score is antisymmetric, so both answer orders agree by construction, and a
 //! principle whose `w(p)` is small (one that does not speak to the pair) leaves the
 //! verdict near even. Everything here is plain arithmetic on vectors the model
@@ -52,14 +58,15 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 /// The `format` value this build writes; it also reads `/1` (no reward network),
-/// `/2` (unnamed columns, linear gate), `/3` (no conversation terms) and `/4` (no
-/// similarity score) files.
-pub const HEAD_FORMAT: &str = "principle-checker-head/5";
-const READS_FORMATS: [&str; 5] = [
+/// `/2` (unnamed columns, linear gate), `/3` (no conversation terms), `/4` (no
+/// similarity score) and `/5` (no likelihood) files.
+pub const HEAD_FORMAT: &str = "principle-checker-head/6";
+const READS_FORMATS: [&str; 6] = [
     "principle-checker-head/1",
     "principle-checker-head/2",
     "principle-checker-head/3",
     "principle-checker-head/4",
+    "principle-checker-head/5",
     HEAD_FORMAT,
 ];
 
@@ -107,6 +114,18 @@ struct HeadFile {
     gate: Gate,
     #[serde(default)]
     conversation: Option<ConversationFile>,
+    #[serde(default)]
+    likelihood: Option<LikelihoodTerm>,
+}
+
+/// The scores' reading of the reply's likelihood (format 6): `score[d] += weights[d] ·
+/// lp`, `lp` read by the lens at `layer`; `mean` is the average training reply's `lp`
+/// (evidence's baseline, and what a reading without a lens stands at).
+#[derive(Clone, Debug, Deserialize)]
+struct LikelihoodTerm {
+    layer: usize,
+    weights: Vec<f32>,
+    mean: f32,
 }
 
 #[derive(Deserialize)]
@@ -328,6 +347,7 @@ pub struct Head {
     v: Vec<f32>,
     reward: Option<Reward>,
     conversation: Option<Conversation>,
+    likelihood: Option<LikelihoodTerm>,
     /// The columns of the projection, in order (`score 1`, … for older files).
     pub dimensions: Vec<Dimension>,
     gate: Gate,
@@ -462,6 +482,9 @@ impl Head {
             .conversation
             .map(|c| Conversation::from_file(c, h, k))
             .transpose()?;
+        if let Some(l) = &f.likelihood {
+            check_len("likelihood.weights", &l.weights, k)?;
+        }
         let dimensions = if f.dimensions.is_empty() {
             (1..=k)
                 .map(|i| Dimension {
@@ -482,6 +505,7 @@ impl Head {
         Ok(Head {
             reward,
             conversation,
+            likelihood: f.likelihood,
             dimensions,
             gate: f.gate,
             too_close: f.metrics.too_close.unwrap_or(0.5),
@@ -538,9 +562,41 @@ impl Head {
         Some(mean)
     }
 
+    /// The layer the lens reads a reply's likelihood at: the head's own choice, else
+    /// its last layer (what features for training one are read with).
+    pub fn lens_layer(&self) -> usize {
+        match &self.likelihood {
+            Some(l) => l.layer,
+            None => *self
+                .layers
+                .iter()
+                .max()
+                .expect("a head has layers (checked)"),
+        }
+    }
+
+    /// Whether some score reads the reply's likelihood.
+    pub fn reads_likelihood(&self) -> bool {
+        self.likelihood.is_some()
+    }
+
+    /// The dimensions whose scores read the reply's likelihood.
+    pub fn likelihood_readers(&self) -> Vec<&Dimension> {
+        match &self.likelihood {
+            Some(l) => self
+                .dimensions
+                .iter()
+                .zip(&l.weights)
+                .filter(|(_, w)| **w != 0.0)
+                .map(|(d, _)| d)
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
     /// Whether a model exporting these layers gives the head what it reads.
     pub fn readable_from(&self, exported: &[usize]) -> bool {
-        self.layers.iter().all(|l| exported.contains(l))
+        self.layers.iter().all(|l| exported.contains(l)) && exported.contains(&self.lens_layer())
     }
 
     /// `w(p)` from a principle's features: one weight per dimension.
@@ -616,11 +672,24 @@ impl Head {
         Projection { u, rank: k }
     }
 
-    /// `proj(x)` from a response's features, under one conversation's [`Projection`].
-    pub fn response_projection(&self, projection: &Projection, pooled: &[f32]) -> Vec<f32> {
+    /// `proj(x)` from a response's features and the mean log-probability of its tokens,
+    /// under one conversation's [`Projection`]. Without a likelihood (a model with no
+    /// lens) every reply stands at the baseline's, so it decides nothing.
+    pub fn response_projection(
+        &self,
+        projection: &Projection,
+        pooled: &[f32],
+        likelihood: Option<f32>,
+    ) -> Vec<f32> {
         let mut a = projection.linear(pooled);
         if let Some(r) = &self.reward {
             a[r.direction] = r.score(pooled);
+        }
+        if let Some(l) = &self.likelihood {
+            let lp = likelihood.unwrap_or(l.mean);
+            a.iter_mut()
+                .zip(&l.weights)
+                .for_each(|(aj, w)| *aj += w * lp);
         }
         a
     }
@@ -636,13 +705,16 @@ impl Head {
     /// the straight line to `pooled`, which for `w2 · tanh(a(x))` with `a` linear is,
     /// per hidden unit, that unit's change divided in proportion to each part's
     /// change of its pre-activation: exact, with no steps to integrate. In both,
-    /// parts plus `rest` equal [`Head::response_projection`] (to rounding).
+    /// parts plus `rest` equal [`Head::response_projection`] (to rounding). The
+    /// likelihood term splits like a linear score: `likelihood` is the response's
+    /// mean and each part's share of it ([`crate::engine::Likelihood`]).
     pub fn attribute(
         &self,
         projection: &Projection,
         pooled: &[f32],
         parts: &[Vec<f32>],
         shares: &[f32],
+        likelihood: Option<(f32, &[f32])>,
     ) -> Attribution {
         let (h, k) = (self.hidden, self.rank);
         let m = &self.response_mean;
@@ -670,7 +742,7 @@ impl Head {
             })
             .collect();
         let total: Vec<f64> = self
-            .response_projection(projection, pooled)
+            .response_projection(projection, pooled, likelihood.map(|(m, _)| m))
             .iter()
             .map(|&v| v as f64)
             .collect();
@@ -698,6 +770,15 @@ impl Head {
                 let mut da = vec![0f64; r.b1.len()];
                 r.add_linear(&mut da, c, false);
                 score[r.direction] = da.iter().zip(&slope).map(|(d, g)| d * g).sum();
+            }
+        }
+        // after the reward network's split, which sets its column
+        if let (Some(l), Some((_, by_part))) = (&self.likelihood, likelihood) {
+            for ((score, &lp), &w) in scores.iter_mut().zip(by_part).zip(shares) {
+                let step = lp as f64 - w as f64 * l.mean as f64;
+                for (sj, &wj) in score.iter_mut().zip(&l.weights) {
+                    *sj += step * wj as f64;
+                }
             }
         }
         debug_assert!(h == pooled.len());
@@ -745,7 +826,7 @@ mod tests {
         let h = Head::from_json(&tiny()).unwrap();
         // proj([1, 1]) = 1*1*1 + 1*2*0.5 = 2
         let proj = h.projection_for(&[0.0, 0.0]);
-        assert_eq!(h.response_projection(&proj, &[1.0, 1.0]), vec![2.0]);
+        assert_eq!(h.response_projection(&proj, &[1.0, 1.0], None), vec![2.0]);
         assert!(!h.reads_conversation());
         // w([1, 3]) = 0.5 + (1-0)*1*2 + (3-1)*1*0 = 2.5
         assert_eq!(h.principle_vector(&[1.0, 3.0]), vec![2.5]);
@@ -773,7 +854,7 @@ mod tests {
         // z = [(3-1)*1, (2-0)*0.5] = [2, 1]; hidden = [2, 2.5]; 2 tanh 2 - tanh 2.5
         let want = 2.0 * 2f32.tanh() - 2.5f32.tanh();
         let proj = h.projection_for(&[0.0, 0.0]);
-        assert!((h.response_projection(&proj, &[3.0, 2.0])[0] - want).abs() < 1e-6);
+        assert!((h.response_projection(&proj, &[3.0, 2.0], None)[0] - want).abs() < 1e-6);
         v["reward"]["direction"] = serde_json::json!(1);
         let e = Head::from_json(&v.to_string()).unwrap_err().to_string();
         assert!(e.contains("reward.direction"), "{e}");
@@ -813,7 +894,8 @@ mod tests {
                        "w1": rows(rng, h, units), "b1": rng.vec(units, 1.0), "w2": rng.vec(units, 2.0)},
             "conversation": {"mean": vec![0.0; h], "scale": vec![1.0; h],
                              "terms": [{"dimension": 2, "a": rng.vec(h, 1.0), "b": rng.vec(h, 1.0)}],
-                             "similarity": [{"dimension": 0, "weight": rng.vec(h, 1.0)}]}
+                             "similarity": [{"dimension": 0, "weight": rng.vec(h, 1.0)}]},
+            "likelihood": {"layer": 0, "weights": rng.vec(k, 1.0), "mean": -2.5}
         });
         Head::from_json(&json.to_string()).unwrap()
     }
@@ -851,8 +933,10 @@ mod tests {
             let proj = head.projection_for(&rng.vec(5, 1.0));
             let lens: Vec<usize> = (0..1 + case % 6).map(|i| 1 + (i * 7 + case) % 5).collect();
             let (pooled, parts, shares) = random_response(&mut rng, 1 + case % 3, &lens);
-            let a = head.attribute(&proj, &pooled, &parts, &shares);
-            let want = head.response_projection(&proj, &pooled);
+            let lp_parts: Vec<f32> = rng.vec(parts.len(), 2.0).iter().map(|x| x - 1.0).collect();
+            let lp = lp_parts.iter().sum::<f32>() + rng.vec(1, 1.0)[0];
+            let a = head.attribute(&proj, &pooled, &parts, &shares, Some((lp, &lp_parts)));
+            let want = head.response_projection(&proj, &pooled, Some(lp));
             for (k, w) in want.iter().enumerate() {
                 let got = a.parts.iter().map(|p| p[k]).sum::<f64>() + a.rest[k];
                 assert!(
@@ -872,8 +956,10 @@ mod tests {
             let head = random_head(&mut rng);
             let proj = head.projection_for(&rng.vec(5, 1.0));
             let (pooled, parts, shares) = random_response(&mut rng, 0, &[3, 1, 4]);
-            let a = head.attribute(&proj, &pooled, &parts, &shares);
-            let base = head.response_projection(&proj, &head.response_mean);
+            let lp_parts = rng.vec(3, 1.0);
+            let lp = lp_parts.iter().sum::<f32>();
+            let a = head.attribute(&proj, &pooled, &parts, &shares, Some((lp, &lp_parts)));
+            let base = head.response_projection(&proj, &head.response_mean, None);
             for (r, b) in a.rest.iter().zip(&base) {
                 assert!((r - *b as f64).abs() < 1e-4, "{r} vs {b}");
             }
@@ -887,7 +973,7 @@ mod tests {
         let head = random_head(&mut rng);
         let proj = head.projection_for(&[0.0; 5]);
         let (pooled, parts, shares) = random_response(&mut rng, 2, &[2, 3]);
-        let a = head.attribute(&proj, &pooled, &parts, &shares);
+        let a = head.attribute(&proj, &pooled, &parts, &shares, None);
         let r = head.reward.as_ref().unwrap();
         let m: Vec<f64> = head.response_mean.iter().map(|&v| v as f64).collect();
         let x: Vec<f64> = pooled.iter().map(|&v| v as f64).collect();
@@ -968,13 +1054,13 @@ mod tests {
         let x = [1.0, 1.0];
         // without the term: 2 (as above); c = [5, 1.5] → c~ . b = 3, x . a = 1
         let p = h.projection_for(&[5.0, 1.5]);
-        assert_eq!(h.response_projection(&p, &x), vec![5.0]);
+        assert_eq!(h.response_projection(&p, &x, None), vec![5.0]);
         // another request, another score for the same reply: c = [5, -1] → -2
         let p = h.projection_for(&[5.0, -1.0]);
-        assert_eq!(h.response_projection(&p, &x), vec![0.0]);
+        assert_eq!(h.response_projection(&p, &x, None), vec![0.0]);
         // still linear in x: the mean of two texts' scores is the score of their mean
         let (y, m) = ([3.0, -1.0], [2.0, 0.0]);
-        let s = |x: &[f32]| h.response_projection(&p, x)[0];
+        let s = |x: &[f32]| h.response_projection(&p, x, None)[0];
         assert!(((s(&x) + s(&y)) / 2.0 - s(&m)).abs() < 1e-6);
         v["conversation"]["terms"][0]["dimension"] = serde_json::json!(1);
         let e = Head::from_json(&v.to_string()).unwrap_err().to_string();
@@ -1001,10 +1087,10 @@ mod tests {
         let x = [1.0, 1.0];
         // 2 without it; c = [3, 1] → c~ = [2, 2] → + 0.5*2 + 1*2 = 3
         let p = h.projection_for(&[3.0, 1.0]);
-        assert_eq!(h.response_projection(&p, &x), vec![5.0]);
+        assert_eq!(h.response_projection(&p, &x, None), vec![5.0]);
         // a reply along the request's state scores higher than one across it
         let (along, across) = ([2.0, 2.0], [2.0, -2.0]);
-        let s = |x: &[f32]| h.response_projection(&p, x)[0];
+        let s = |x: &[f32]| h.response_projection(&p, x, None)[0];
         assert!(s(&along) > s(&across));
         // linear in x
         let m = [2.0, 0.0];
@@ -1017,6 +1103,32 @@ mod tests {
         let e = Head::from_json(&v.to_string()).unwrap_err().to_string();
         assert!(
             e.contains("conversation.similarity.weight has 1 values; expected 2"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_likelihood_term_adds_its_weight_times_the_replys_likelihood() {
+        let mut v: serde_json::Value = serde_json::from_str(&tiny()).unwrap();
+        v["likelihood"] = serde_json::json!({"layer": 7, "weights": [0.5], "mean": -4.0});
+        let h = Head::from_json(&v.to_string()).unwrap();
+        assert_eq!(h.lens_layer(), 7);
+        assert_eq!(h.likelihood_readers().len(), 1);
+        // the lens layer must be exported too
+        assert!(!h.readable_from(&[3, 5]) && h.readable_from(&[3, 5, 7]));
+        let p = h.projection_for(&[0.0, 0.0]);
+        let x = [1.0, 1.0];
+        let plain = Head::from_json(&tiny())
+            .unwrap()
+            .response_projection(&p, &x, None)[0];
+        assert_eq!(plain, 2.0);
+        assert_eq!(h.response_projection(&p, &x, Some(-2.0))[0], 2.0 - 1.0);
+        // without a likelihood every reply stands at the average reply's
+        assert_eq!(h.response_projection(&p, &x, None)[0], 2.0 - 2.0);
+        v["likelihood"]["weights"] = serde_json::json!([0.5, 1.0]);
+        let e = Head::from_json(&v.to_string()).unwrap_err().to_string();
+        assert!(
+            e.contains("likelihood.weights has 2 values; expected 1"),
             "{e}"
         );
     }

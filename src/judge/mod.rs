@@ -134,6 +134,10 @@ pub struct Judge {
     pub first_batch_tokens: usize,
     pub batch_tokens: usize,
     pub name: String,
+    /// Read each response's likelihood ([`crate::engine::lens`]) even when the head's
+    /// scores do not use it: for training a head that will (`features`). Off, a check
+    /// spends nothing on it.
+    pub read_likelihood: bool,
 }
 
 impl Judge {
@@ -173,6 +177,7 @@ impl Judge {
             max_prompt_tokens: DEFAULT_MAX_PROMPT_TOKENS.min(arch.context_length),
             first_batch_tokens: 128,
             batch_tokens: 256,
+            read_likelihood: false,
             eos: files.manifest.tokens.eos,
             name: files.manifest.name.clone(),
             model,

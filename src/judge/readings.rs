@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::{Judge, JudgeError, Scoring};
-use crate::engine::{KvCache, ModelError, PooledLayers};
+use crate::engine::{KvCache, Likelihood, ModelError, PooledLayers};
 use crate::judge::evidence;
 use crate::text::{prompt, repeats};
 
@@ -44,6 +44,8 @@ struct Remembered {
     /// Each part's share of the pooled state, as the head's features (empty without
     /// a head).
     parts: Vec<Vec<f32>>,
+    /// How likely the model found its tokens (`None` when not read).
+    likelihood: Option<Likelihood>,
 }
 
 /// What the head reads of one conversation and its responses, every exported layer.
@@ -54,6 +56,10 @@ pub struct Reading {
     pub conversation: PooledLayers,
     /// Each response's states pooled over its tokens.
     pub responses: Vec<PooledLayers>,
+    /// The mean log-probability of each response's tokens as the model read them
+    /// ([`crate::engine::lens`]); `None` unless the head reads it (or
+    /// [`Judge::read_likelihood`]) and the model has a lens.
+    pub likelihood: Vec<Option<f32>>,
     /// Each response's parts (sentences, clauses), for evidence.
     pub parts: Vec<ResponseParts>,
 }
@@ -68,6 +74,8 @@ pub struct ResponseParts {
     pub features: Vec<Vec<f32>>,
     /// Each part's fraction of the response's tokens.
     pub shares: Vec<f32>,
+    /// Each part's share of the response's likelihood (empty without one).
+    pub likelihood: Vec<f32>,
 }
 
 /// A response encoded as the assistant's turn: its tokens, and its parts.
@@ -331,6 +339,11 @@ impl Judge {
                 missing.iter().map(|b| b.token_parts.clone()).collect();
             let counts: Vec<usize> = missing.iter().map(|b| b.parts.len()).collect();
             let lens: Vec<usize> = ids.iter().map(Vec::len).collect();
+            let lens_layer = self
+                .head
+                .as_ref()
+                .filter(|h| h.reads_likelihood() || self.read_likelihood)
+                .map(|h| h.lens_layer());
             let mut read = Vec::with_capacity(ids.len());
             for batch in token_batches(&lens, RESPONSE_PASS_TOKENS) {
                 read.extend(self.model.pooled_parts(
@@ -339,6 +352,7 @@ impl Judge {
                     &ids[batch.clone()],
                     &token_parts[batch.clone()],
                     &counts[batch],
+                    lens_layer,
                 )?);
             }
             tokens += lens.iter().sum::<usize>();
@@ -348,10 +362,10 @@ impl Judge {
                     .retain(|ids, _| branches.iter().any(|b| &b.ids == ids));
             }
             let exported = self.model.hidden_layers();
-            for ((ids, token_parts), (pooled, parts)) in ids.into_iter().zip(token_parts).zip(read)
-            {
+            for ((ids, token_parts), branch) in ids.into_iter().zip(token_parts).zip(read) {
                 let parts = match &self.head {
-                    Some(head) if head.readable_from(&exported) => parts
+                    Some(head) if head.readable_from(&exported) => branch
+                        .parts
                         .iter()
                         .filter_map(|p| head.features(&exported, p))
                         .collect(),
@@ -360,9 +374,10 @@ impl Judge {
                 readings.responses.insert(
                     ids,
                     Remembered {
-                        pooled,
+                        pooled: branch.mean,
                         token_parts,
                         parts,
+                        likelihood: branch.likelihood,
                     },
                 );
             }
@@ -373,12 +388,26 @@ impl Judge {
                 .iter()
                 .map(|b| readings.responses[&b.ids].pooled.clone())
                 .collect(),
+            likelihood: branches
+                .iter()
+                .map(|b| {
+                    readings.responses[&b.ids]
+                        .likelihood
+                        .as_ref()
+                        .map(|l| l.mean)
+                })
+                .collect(),
             parts: branches
                 .iter()
                 .map(|b| ResponseParts {
                     texts: b.parts.clone(),
                     features: readings.responses[&b.ids].parts.clone(),
                     shares: b.shares(),
+                    likelihood: readings.responses[&b.ids]
+                        .likelihood
+                        .as_ref()
+                        .map(|l| l.parts.clone())
+                        .unwrap_or_default(),
                 })
                 .collect(),
         };

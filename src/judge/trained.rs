@@ -63,20 +63,20 @@ impl Judge {
         let pooled: Vec<Vec<f32>> = reading.responses.iter().map(|l| features(l)).collect();
         let projections: Vec<Vec<f32>> = pooled
             .iter()
-            .map(|x| head.response_projection(&projection, x))
+            .zip(&reading.likelihood)
+            .map(|(x, lp)| head.response_projection(&projection, x, *lp))
             .collect();
         let evidence: Vec<ResponseEvidence> = pooled
             .iter()
             .zip(&reading.parts)
-            .map(|(x, parts)| {
-                let a = head.attribute(&projection, x, &parts.features, &parts.shares);
+            .zip(&reading.likelihood)
+            .zip(&projections)
+            .map(|(((x, parts), lp), projected)| {
+                let likelihood = lp.map(|m| (m, parts.likelihood.as_slice()));
+                let a = head.attribute(&projection, x, &parts.features, &parts.shares, likelihood);
                 ResponseEvidence {
                     parts: parts.texts.clone(),
-                    score: head
-                        .response_projection(&projection, x)
-                        .iter()
-                        .map(|&v| v as f64)
-                        .collect(),
+                    score: projected.iter().map(|&v| v as f64).collect(),
                     scores: a.parts,
                     rest: a.rest,
                 }

@@ -85,7 +85,8 @@ pub enum Command {
     /// the conversation, or with no --pairs the constitution's principles. Writes
     /// OUT.f32 (little-endian f32, [rows, texts, layers, hidden]) and OUT.json, and
     /// with --pairs the conversation's state where the reply begins to OUT.conv.f32
-    /// ([rows, layers, hidden]).
+    /// ([rows, layers, hidden]) and the mean log-probability of each response's
+    /// tokens to OUT.lp.f32 ([rows, texts]).
     Features {
         /// HH-RLHF-style comparisons; without it, the principles are featurized.
         #[arg(long)]

@@ -21,7 +21,9 @@ pub fn run(
     states: Option<LayerBand>,
     conversation_only: bool,
 ) -> anyhow::Result<()> {
-    let judge = load::judge(cli)?;
+    let mut judge = load::judge(cli)?;
+    // OUT.lp.f32: for a head whose scores will read it
+    judge.read_likelihood = true;
     let layers = judge.model().hidden_layers();
     if layers.is_empty() {
         bail!(
@@ -46,6 +48,8 @@ pub fn run(
     let mut state_ids = Vec::new();
     let mut data: Vec<f32> = Vec::new();
     let mut conv_data: Vec<f32> = Vec::new();
+    // the mean log-probability of each response's tokens (NaN where the model has no lens)
+    let mut lp_data: Vec<f32> = Vec::new();
     let mut rows = Vec::new();
     let mut skipped = Vec::new();
     let push = |data: &mut Vec<f32>, texts: Vec<PooledLayers>| {
@@ -84,9 +88,10 @@ pub fn run(
                     _ if conversation_only => judge
                         .conversation_features(&transcript, &texts)
                         .map(|c| (c, Vec::new())),
-                    None => judge
-                        .response_features(&transcript, &texts)
-                        .map(|r| (r.conversation, r.responses)),
+                    None => judge.response_features(&transcript, &texts).map(|r| {
+                        lp_data.extend(r.likelihood.iter().map(|l| l.unwrap_or(f32::NAN)));
+                        (r.conversation, r.responses)
+                    }),
                     Some(band) => judge.response_states(&transcript, &texts).map(|read| {
                         state_ids.push(serde_json::json!([read.context, read.responses]));
                         for layers in &read.states {
@@ -139,6 +144,9 @@ pub fn run(
         return Ok(());
     }
     write(".f32", f32_bytes(&data))?;
+    if pairs.is_some() && band.is_none() {
+        write(".lp.f32", f32_bytes(&lp_data))?;
+    }
     if band.is_some() {
         write(".states.f32", f32_bytes(&state_data))?;
     }
@@ -148,6 +156,8 @@ pub fn run(
         "layers": layers,
         "hidden": width,
         "texts_per_row": if pairs.is_some() { 2 } else { 1 },
+        // OUT.lp.f32 ([rows, texts]) was read by the lens at this layer
+        "lens_layer": judge.head().map(|h| h.lens_layer()),
         "rows": rows,
         "skipped": skipped,
     });

@@ -68,8 +68,21 @@ fn describe(judge: &Judge) -> String {
                     })
                 })
                 .collect();
+            let readers: Vec<&str> = h
+                .likelihood_readers()
+                .iter()
+                .map(|d| d.label.as_str())
+                .collect();
+            let likelihood = if readers.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; {} also read how likely the model finds each response",
+                    readers.join(", ")
+                )
+            };
             format!(
-                "trained head (layers {}-{}; dimensions with held-out accuracy under their principles: {}; table in BENCHMARKS.md)",
+                "trained head (layers {}-{}; dimensions with held-out accuracy under their principles: {}{likelihood}; table in BENCHMARKS.md)",
                 h.layers.first().unwrap_or(&0),
                 h.layers.last().unwrap_or(&0),
                 dims.join(", ")
