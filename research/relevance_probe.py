@@ -34,7 +34,7 @@ def main():
                    and f[5:-5].isdigit())
     rows, arrs, convs = [], [], []
     for p in parts:
-        meta, arr, conv = load_features(os.path.join(work, p))
+        meta, arr, conv, _ = load_features(os.path.join(work, p))
         rows += meta["rows"]
         arrs.append(arr.astype(np.float64))
         convs.append(conv.astype(np.float64))

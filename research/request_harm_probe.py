@@ -38,7 +38,7 @@ def main():
     labels = {"dims": os.path.join(work, "dims.jsonl"), "sanity": os.path.join(ROOT, "tests/judge-sanity/cases.jsonl")}
     by = collections.defaultdict(list)
     for name in ["hh", "airisk", "dims", "sanity"]:
-        rows, _, c, _ = load_sharded(work, name, head["layers"])
+        rows, _, c, _, _ = load_sharded(work, name, head["layers"])
         r = ((c - mean) / scale) @ u
         lines = open(labels[name]).read().splitlines() if name in labels else None
         for row, value in zip(rows, r):

@@ -93,6 +93,7 @@ import time
 import numpy as np
 
 SEED = 20231
+ARGS = None  # the command line, once main() has read it
 DIMENSIONS = ["harm", "ai-safety", "helpfulness", "respect", "honesty", "fairness"]
 LABELS = {"harm": "harmlessness", "ai-safety": "AI safety", "helpfulness": "helpfulness", "respect": "respect",
           "honesty": "honesty and accuracy", "fairness": "fairness"}
@@ -173,6 +174,13 @@ def load_features(prefix):
     if os.path.exists(prefix + ".lp.f32"):
         # the mean log-probability of each response's tokens, read by the lens
         lp = np.fromfile(prefix + ".lp.f32", dtype="<f4").reshape(n, meta["texts_per_row"])
+        read = ARGS.likelihood_read if ARGS is not None else "mean"
+        if read != "mean":
+            if not os.path.exists(prefix + ".lp.json"):
+                raise SystemExit(f"--likelihood-read {read}: {prefix}.lp.json (each part's likelihood) is missing")
+            with open(prefix + ".lp.json") as f:
+                lp = np.array([[least_likely_part(parts, m, read) for parts, m in zip(row, means)]
+                               for row, means in zip(json.load(f), lp)], dtype=np.float32)
     if os.path.exists(prefix + ".conv.f32"):
         # written with the responses, or later by `features --conversation-only` (its rows
         # in OUT.conv.json must be the same comparisons)
@@ -182,6 +190,19 @@ def load_features(prefix):
                     raise SystemExit(f"{prefix}.conv.json: its rows differ from {prefix}.json's")
         conv = np.fromfile(prefix + ".conv.f32", dtype="<f4").reshape(n, len(meta["layers"]), meta["hidden"])
     return meta, arr, conv, lp
+
+
+MIN_PART_TOKENS = 3
+
+
+def least_likely_part(parts, mean, read):
+    """A response's sentence-level likelihood from its parts' [mean, tokens]: the mean
+    log-probability of its least likely part of at least MIN_PART_TOKENS tokens
+    ("min-part"), or that less the response's own mean ("min-part-drop"); the
+    response's mean (drop 0) when no part is that long."""
+    ms = [m for m, t in parts if m is not None and t >= MIN_PART_TOKENS]
+    low = min(ms) if ms else mean
+    return low if read == "min-part" else low - mean
 
 
 def load_sharded(dirname, name, band):
@@ -826,6 +847,9 @@ def main():
                          "e.g. honesty; none by default: measured, not kept, "
                          "research/notes/likelihood-lens-2026-12-05.md): the mean log-probability of their "
                          "tokens, read by the lens")
+    ap.add_argument("--likelihood-read", choices=("mean", "min-part", "min-part-drop"), default="mean",
+                    help="what --likelihood reads of a reply: its tokens' mean log-probability, or its least "
+                         "likely sentence's (min-part), or how far that falls below the reply's mean")
     ap.add_argument("--self-descriptions", action=argparse.BooleanOptionalAction, default=True,
                     help="also train on the copies whose replies describe themselves (OUT/selfdesc.*, "
                          "tools/judge_selfdesc.py)")

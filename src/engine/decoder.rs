@@ -83,10 +83,15 @@ pub struct BranchReading {
 /// The mean log-probability of a text's tokens (each read at the token before it),
 /// and each part's tokens' sum of them divided by the same count, so that the parts
 /// and the tokens in no part add up to the mean, as the pooled states' parts do.
+/// Also each part's own mean and its count of predicted tokens: how likely the
+/// model finds that sentence, whatever the rest of the reply.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Likelihood {
     pub mean: f32,
     pub parts: Vec<f32>,
+    /// Each part's tokens' mean (NaN for a part with no predicted token).
+    pub part_means: Vec<f32>,
+    pub part_tokens: Vec<usize>,
 }
 
 impl Likelihood {
@@ -94,14 +99,22 @@ impl Likelihood {
     pub fn of(log_probs: &[f32], token_parts: &[Option<usize>], parts: usize) -> Likelihood {
         let n = log_probs.len().saturating_sub(1).max(1) as f32;
         let mut by_part = vec![0f32; parts];
+        let mut counts = vec![0usize; parts];
         for (lp, part) in log_probs.iter().zip(token_parts).skip(1) {
             if let Some(p) = part {
                 by_part[*p] += lp;
+                counts[*p] += 1;
             }
         }
         Likelihood {
             mean: log_probs.iter().skip(1).sum::<f32>() / n,
-            parts: by_part.into_iter().map(|s| s / n).collect(),
+            parts: by_part.iter().map(|s| s / n).collect(),
+            part_means: by_part
+                .iter()
+                .zip(&counts)
+                .map(|(s, &c)| if c > 0 { s / c as f32 } else { f32::NAN })
+                .collect(),
+            part_tokens: counts,
         }
     }
 }

@@ -76,6 +76,9 @@ pub struct ResponseParts {
     pub shares: Vec<f32>,
     /// Each part's share of the response's likelihood (empty without one).
     pub likelihood: Vec<f32>,
+    /// Each part's own mean log-probability and its count of predicted tokens (empty
+    /// without a likelihood).
+    pub likelihood_means: Vec<(f32, usize)>,
 }
 
 /// A response encoded as the assistant's turn: its tokens, and its parts.
@@ -407,6 +410,17 @@ impl Judge {
                         .likelihood
                         .as_ref()
                         .map(|l| l.parts.clone())
+                        .unwrap_or_default(),
+                    likelihood_means: readings.responses[&b.ids]
+                        .likelihood
+                        .as_ref()
+                        .map(|l| {
+                            l.part_means
+                                .iter()
+                                .copied()
+                                .zip(l.part_tokens.iter().copied())
+                                .collect()
+                        })
                         .unwrap_or_default(),
                 })
                 .collect(),

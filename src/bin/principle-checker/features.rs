@@ -50,6 +50,8 @@ pub fn run(
     let mut conv_data: Vec<f32> = Vec::new();
     // the mean log-probability of each response's tokens (NaN where the model has no lens)
     let mut lp_data: Vec<f32> = Vec::new();
+    // per row and response, each part's own mean log-probability and token count
+    let mut lp_parts = Vec::new();
     let mut rows = Vec::new();
     let mut skipped = Vec::new();
     let push = |data: &mut Vec<f32>, texts: Vec<PooledLayers>| {
@@ -90,6 +92,9 @@ pub fn run(
                         .map(|c| (c, Vec::new())),
                     None => judge.response_features(&transcript, &texts).map(|r| {
                         lp_data.extend(r.likelihood.iter().map(|l| l.unwrap_or(f32::NAN)));
+                        let parts: Vec<&Vec<(f32, usize)>> =
+                            r.parts.iter().map(|p| &p.likelihood_means).collect();
+                        lp_parts.push(serde_json::json!(parts));
                         (r.conversation, r.responses)
                     }),
                     Some(band) => judge.response_states(&transcript, &texts).map(|read| {
@@ -146,6 +151,12 @@ pub fn run(
     write(".f32", f32_bytes(&data))?;
     if pairs.is_some() && band.is_none() {
         write(".lp.f32", f32_bytes(&lp_data))?;
+        // [row][response][part] = [mean, tokens]; NaN (a part without a predicted
+        // token) is written as null
+        write(
+            ".lp.json",
+            serde_json::json!(lp_parts).to_string().into_bytes(),
+        )?;
     }
     if band.is_some() {
         write(".states.f32", f32_bytes(&state_data))?;
