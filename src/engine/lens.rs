@@ -14,7 +14,7 @@
 //! (research/notes/likelihood-lens-2026-12-05.md); the approximation is the feature's
 //! definition, used alike in training and in a check.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use tract_onnx::prelude::*;
 
@@ -48,8 +48,11 @@ pub struct Lens {
     norm: Vec<f32>,
     eps: f32,
     hidden: usize,
-    /// `[LENS_VOCAB, hidden]`, the rows normalized over, decoded once.
-    table: Vec<f32>,
+    /// `[LENS_VOCAB, hidden]`, the rows normalized over, decoded at the first read:
+    /// a model whose head never reads the likelihood neither spends the time at load
+    /// nor keeps the memory.
+    table: OnceLock<Vec<f32>>,
+    vocab: usize,
     /// Every row, for the token whose probability is read.
     rows: Rows,
 }
@@ -78,20 +81,27 @@ impl Lens {
                 norm.len()
             )));
         }
-        let mut lens = Lens {
+        Ok(Some(Lens {
             norm,
             eps: arch.rms_eps as f32,
             hidden,
-            table: Vec::new(),
+            table: OnceLock::new(),
+            vocab,
             rows,
-        };
-        let k = LENS_VOCAB.min(vocab);
-        let mut table = vec![0f32; k * hidden];
-        for (r, out) in table.chunks_exact_mut(hidden).enumerate() {
-            lens.row(r, out)?;
+        }))
+    }
+
+    fn table(&self) -> Result<&[f32], ModelError> {
+        if self.table.get().is_none() {
+            let h = self.hidden;
+            let mut table = vec![0f32; LENS_VOCAB.min(self.vocab) * h];
+            for (r, out) in table.chunks_exact_mut(h).enumerate() {
+                self.row(r, out)?;
+            }
+            // another thread may have filled it meanwhile: the same rows either way
+            let _ = self.table.set(table);
         }
-        lens.table = table;
-        Ok(Some(lens))
+        Ok(self.table.get().expect("filled above"))
     }
 
     fn row(&self, r: usize, out: &mut [f32]) -> Result<(), ModelError> {
@@ -132,10 +142,11 @@ impl Lens {
                 *o = v * inv * w;
             }
         }
-        let k = self.table.len() / h;
+        let table = self.table()?;
+        let k = table.len() / h;
         let xs = tract_ndarray::ArrayView2::from_shape((n - 1, h), &x)
             .map_err(|e| ModelError::Run(e.to_string()))?;
-        let table = tract_ndarray::ArrayView2::from_shape((k, h), &self.table)
+        let table = tract_ndarray::ArrayView2::from_shape((k, h), table)
             .map_err(|e| ModelError::Run(e.to_string()))?;
         let logits = xs.dot(&table.t());
         let mut target = vec![0f32; h];
@@ -172,12 +183,12 @@ mod tests {
             ((s >> 33) as f32 / (1u64 << 31) as f32) - 0.5
         };
         let emb: Vec<f32> = (0..vocab * hidden).map(|_| next()).collect();
-        let k = LENS_VOCAB.min(vocab);
         Lens {
             norm: vec![1.0; hidden],
             eps: 1e-5,
             hidden,
-            table: emb[..k * hidden].to_vec(),
+            table: OnceLock::new(),
+            vocab,
             rows: Rows::Plain(emb),
         }
     }
