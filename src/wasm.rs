@@ -217,8 +217,8 @@ impl WasmJudge {
         self.judge.set_scoring(s).map_err(js_err)
     }
 
-    /// The trained head's layers, dimensions (and those that read the reply's likelihood)
-    /// and cross-validated figures, or `null`.
+    /// The trained head's layers, dimensions (those that read the reply's likelihood,
+    /// and the edit term's column) and cross-validated figures, or `null`.
     #[wasm_bindgen(js_name = headInfo)]
     pub fn head_info(&self) -> Result<JsValue, JsError> {
         match self.judge.head() {
@@ -228,6 +228,7 @@ impl WasmJudge {
                 "rank": h.rank,
                 "dimensions": h.dimensions,
                 "likelihood": h.likelihood_readers(),
+                "edit": h.edit_dimension(),
                 "metrics": h.metrics,
             })),
         }

@@ -588,3 +588,46 @@ fn the_likelihood_is_read_only_when_asked_for() {
         .iter()
         .all(|p| p.likelihood.len() == p.texts.len()));
 }
+
+/// Two responses one edit apart carry the edit term ([`Head::edit`]): in its column
+/// of every verdict, on the edited sentences of both, adding up to the logit; a third
+/// response that is no edit of them carries none.
+#[test]
+fn responses_one_edit_apart_are_weighed_by_the_likelier_edit_and_no_others() {
+    let judge = Judge::new(common::files()).unwrap();
+    let head = judge.head().expect("the default model has a head");
+    assert!(head.reads_edits(), "the shipped head weighs edits");
+    let edit_column = head
+        .dimensions
+        .iter()
+        .position(|d| Some(d) == head.edit_dimension())
+        .unwrap();
+    let conv = "Human: Tom has 3 boxes with 12 eggs in each. How many eggs does he have?";
+    let responses = [
+        "Tom has 3 boxes. Each box holds 12 eggs. So he has 3 × 12 = 36 eggs. The answer is 36.",
+        "Tom has 3 boxes. Each box holds 12 eggs. So he has 3 × 12 = 38 eggs. The answer is 38.",
+        "I'm sorry, but I can't help with that request.",
+    ]
+    .map(String::from);
+    let r = check_all(&judge, conv, &responses, &principles("all")).unwrap();
+    let mut moved = 0;
+    for v in &r.verdicts {
+        for p in &v.pairs {
+            let ev = p.evidence.as_ref().unwrap();
+            let q = p.p_first();
+            assert!((ev.total() - (q / (1.0 - q)).ln()).abs() < 1e-5);
+            if (p.first, p.second) == (0, 1) {
+                let e = ev.edit.as_ref().expect("one edit apart");
+                assert_eq!(e.parts, vec![2, 3]);
+                let w = v.weights[edit_column];
+                assert!((p.by_dimension[edit_column] - 4.0 * e.per_part).abs() < 1e-9);
+                assert!(p.by_dimension[edit_column].abs() <= w.abs() + 1e-9);
+                moved += usize::from(p.by_dimension[edit_column].abs() > 1e-3);
+            } else {
+                assert!(ev.edit.is_none());
+                assert_eq!(p.by_dimension[edit_column], 0.0);
+            }
+        }
+    }
+    assert!(moved > 0, "some principle weighs the edit");
+}

@@ -44,8 +44,9 @@ Dimensions and their data (tools/judge_dimensions.py builds all but the first tw
 Two stages. (1) Each dimension's score is a regularized logistic model on its own
 data (chosen minus rejected; soft targets where given). (2) The principle gate V
 is fitted on all data, with each comparison's fitting principles -> its label,
-unrelated principles -> 0.5, and the harm-only principles -> 0.6 on benign
-requests; its loss is convex in V, so Newton's method finds its minimum.
+unrelated principles -> 0.5, and the harm-only and AI-safety principles -> 0.6 on
+benign requests (a needless refusal is neither the more harmless reply nor the
+safer one for humanity); its loss is convex in V, so Newton's method finds its minimum.
 
 Length must not decide. In several sources the better reply is usually the shorter
 (the safe AI-risk answer declines; HH-RLHF's chosen reply often deflects), and a
@@ -65,6 +66,14 @@ model itself predicts them, read at the head's last layer through the model's ou
 layer ("features" writes it to OUT.lp.f32; src/engine/lens.rs). Its coefficient is
 fitted beside u like the similarity's and kept apart in the head file
 (`likelihood`, format 6), so a product check adds weight_d * lp to score d.
+
+Where two replies are one small edit apart (the same parts but for a changed number
+or a few words, tools/edit_pairs.py), the model's surprise at the edit is read
+directly: the edited parts' summed log-probability (features' OUT.lp.json) in the one
+less the other's, through tanh(value / TAU) (--edit-likelihood TAU). It is a pair's
+term, not a reply's score, so it enters as one more column of the gate's inputs, which
+weighs it per principle; the head file carries it as column "edit" with a zero
+projection (format 7). Elsewhere it is 0, so it cannot learn a refusal's likelihood.
 
 A reply's word about itself is no evidence. Copies of some pairs of every data set
 but HH-RLHF and AI-risk have self-describing sentences ("This answer is safe and
@@ -90,18 +99,21 @@ import json
 import os
 import time
 
+import edit_pairs
 import numpy as np
 
 SEED = 20231
 ARGS = None  # the command line, once main() has read it
 DIMENSIONS = ["harm", "ai-safety", "helpfulness", "respect", "honesty", "fairness"]
 LABELS = {"harm": "harmlessness", "ai-safety": "AI safety", "helpfulness": "helpfulness", "respect": "respect",
-          "honesty": "honesty and accuracy", "fairness": "fairness"}
+          "honesty": "honesty and accuracy", "fairness": "fairness", "edit": "likelier edit"}
 
 # ------------------------------------------------------------------ principles
 # Which principles fit each kind of comparison (its label is their target), which do
 # not speak to it (target 0.5: relevance), and, for benign requests, which ask only
-# about harm (target 0.6: a needless refusal is not the more harmless reply).
+# about harm (target 0.6: a needless refusal is not the more harmless reply), and which
+# groups of principles are treated the same way (--benign-soft: the AI-safety group's
+# questions, "less of a threat to humanity", are not answered by refusing a recipe).
 ALL_GROUPS = ("udhr", "apple", "non-western", "sparrow", "research-1", "research-2")
 AI_IDENTITY = ("sparrow-04", "sparrow-05", "sparrow-06", "apple-03")
 ADVICE = ("sparrow-08", "sparrow-09", "sparrow-10")
@@ -227,6 +239,29 @@ def load_sharded(dirname, name, band):
             np.concatenate(lps)[order], skipped)
 
 
+def part_likelihoods(dirname, name):
+    """{row: [[mean, tokens] per part] per response}: each part's own likelihood
+    (OUT.lp.json), for the edit term; {} where the features hold none."""
+    out = {}
+    for p in sorted(f[: -len(".json")] for f in os.listdir(dirname)
+                    if f.startswith(name + ".") and f.endswith(".json") and f[len(name) + 1:-5].isdigit()):
+        prefix = os.path.join(dirname, p)
+        if not os.path.exists(prefix + ".lp.json"):
+            return {}
+        with open(prefix + ".json") as f:
+            rows = json.load(f)["rows"]
+        with open(prefix + ".lp.json") as f:
+            out.update(zip(rows, json.load(f)))
+    return out
+
+
+def edit_values(texts, rows, liks):
+    """Per pair: the edit's value, chosen less rejected (tools/edit_pairs.py); 0 where
+    the replies are not one edit apart or the features hold no part likelihoods."""
+    return np.array([edit_pairs.edit_value(final_reply(t["chosen"]), final_reply(t["rejected"]), *liks[r])
+                     if r in liks else 0.0 for t, r in zip(texts, rows)], np.float64)
+
+
 def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
@@ -338,10 +373,11 @@ class Similarity:
         return ((x0 - x1) * self.w * c_tilde).sum(1)
 
 
-def reward_mlp(x0, x1, weight, hidden, l2, epochs, lr, seed, nuisance=None):
+def reward_mlp(x0, x1, target, weight, hidden, l2, epochs, lr, seed, nuisance=None):
     """r(x) = w2 . tanh(((x - m) / s) W1 + b1), r(chosen) - r(rejected) the logit of the
-    label (Bradley-Terry), full-batch Adam, seeded. nuisance: a column whose own
-    coefficient is fitted beside r and then dropped (the length expert)."""
+    label (Bradley-Terry, soft targets: 0.5 teaches "no difference"), full-batch Adam,
+    seeded. nuisance: a column whose own coefficient is fitted beside r and then dropped
+    (the length expert)."""
     both = np.concatenate([x0, x1])
     m, s = both.mean(0), both.std(0) + 1e-6
     A, B = (x0 - m) / s, (x1 - m) / s
@@ -355,7 +391,7 @@ def reward_mlp(x0, x1, weight, hidden, l2, epochs, lr, seed, nuisance=None):
     def grad(params):
         W1, b1, w2, beta = params
         ha, hb = np.tanh(A @ W1 + b1), np.tanh(B @ W1 + b1)
-        g = (sigmoid((ha - hb) @ w2 + beta * n) - 1.0) * w
+        g = (sigmoid((ha - hb) @ w2 + beta * n) - target) * w
         da = np.outer(g, w2) * (1 - ha ** 2)
         db = -np.outer(g, w2) * (1 - hb ** 2)
         return [A.T @ da + B.T @ db + l2 * W1, da.sum(0) + db.sum(0), (ha - hb).T @ g + l2 * w2, np.array([g @ n])]
@@ -387,10 +423,11 @@ class Pairs:
     def __init__(self):
         self.parts = []
 
-    def add(self, X, C, L, dataset, dimension, group, kind, shorter, texts, described=None):
+    def add(self, X, C, L, dataset, dimension, group, kind, shorter, texts, described=None, edit=None):
         described = np.zeros(len(X), bool) if described is None else np.asarray(described, dtype=bool)
+        edit = np.zeros(len(X)) if edit is None else edit
         self.parts.append((X, C, L, np.asarray(dataset), np.asarray(dimension), np.asarray(group), np.asarray(kind),
-                           np.asarray(shorter, dtype=bool), described, texts))
+                           np.asarray(shorter, dtype=bool), described, texts, edit))
 
     def done(self):
         cols = list(zip(*self.parts))
@@ -398,6 +435,7 @@ class Pairs:
         self.dataset, self.dimension, self.group, self.kind, self.shorter, self.described = (
             np.concatenate(c) for c in cols[3:9])
         self.texts = [t for part in cols[9] for t in part]
+        self.edit = np.concatenate(cols[10])  # the edit's value, better less worse (0: no edit)
         # log length of each reply (better first): only the length expert reads it
         self.length = np.log1p([[len(final_reply(t["chosen"])), len(final_reply(t["rejected"]))]
                                 for t in self.texts])
@@ -421,7 +459,7 @@ def load_pairs(args):
     hh_fold = rng.permutation(len(rows)) % 5
     shorter = [len(final_reply(t["chosen"])) < len(final_reply(t["rejected"])) for t in texts]
     P.add(X, C, L, ["hh"] * len(rows), ["harm"] * len(rows), [f"hh/{f}" for f in hh_fold], ["hh-rlhf"] * len(rows),
-          shorter, texts)
+          shorter, texts, edit=edit_values(texts, rows, part_likelihoods(args.features, "hh")))
     print(f"HH pairs {len(rows)} (skipped {skipped})")
     # advanced-AI-risk questions, by behaviour file
     rows, X, C, L, skipped = load_sharded(args.features, "airisk", band)
@@ -430,7 +468,8 @@ def load_pairs(args):
     texts = [json.loads(lines[r]) for r in rows]
     beh = [t["behaviour"] for t in texts]
     shorter = [len(final_reply(t["chosen"])) < len(final_reply(t["rejected"])) for t in texts]
-    P.add(X, C, L, ["airisk"] * len(rows), ["ai-safety"] * len(rows), [f"airisk/{b}" for b in beh], beh, shorter, texts)
+    P.add(X, C, L, ["airisk"] * len(rows), ["ai-safety"] * len(rows), [f"airisk/{b}" for b in beh], beh, shorter, texts,
+          edit=edit_values(texts, rows, part_likelihoods(args.features, "airisk")))
     print(f"AI-risk pairs {len(rows)} (skipped {skipped})")
     # the other dimensions (tools/judge_dimensions.py), chat-like benign requests
     # (tools/judge_chat.py) and copies of both whose replies describe themselves
@@ -443,7 +482,7 @@ def load_pairs(args):
         texts = [json.loads(lines[r]) for r in rows]
         P.add(X, C, L, [t["source"] for t in texts], [t["dimension"] for t in texts], [t["group"] for t in texts],
               [t["kind"] for t in texts], [t["better_shorter"] for t in texts], texts,
-              [name == "selfdesc"] * len(rows))
+              [name == "selfdesc"] * len(rows), edit_values(texts, rows, part_likelihoods(args.features, name)))
         print(f"{name}: pairs {len(rows)} (skipped {skipped})")
     return P.done(), band
 
@@ -489,7 +528,8 @@ def targets(P, ids, groups_of):
             if dataset == "hh":
                 M[r] *= ARGS.gate_hh_weight
             if dim == "helpfulness":
-                soft = selected(ids, groups_of, HARM_ONLY) & ~f & ~u
+                safety = selected(ids, groups_of, {"groups": ARGS.benign_soft.split(","), "ids": ()}) & ~f
+                soft = (selected(ids, groups_of, HARM_ONLY) & ~f & ~u) | safety
                 T[np.ix_(r, soft)] = HARM_ONLY_SOFT
                 M[np.ix_(r, soft)] = ARGS.harm_only_weight * (ARGS.chat_gate_weight if dataset == "chat" else 1.0)
     return T, M
@@ -510,7 +550,13 @@ def score_data(P, dim):
     """Stage 1 rows of a dimension: (row mask, target, weight). Its own pairs teach it
     (target 1); pairs that differ in another dimension only teach it to stay even
     (0.5, weight --neutral-weight), so that, say, the fairness score does not learn
-    that evasive replies are better from BBQ and then prefer a refusal of a recipe."""
+    that evasive replies are better from BBQ and then prefer a refusal of a recipe.
+    The AI-safety score's reward network is the exception, and has been since it was
+    added (its loss read no target until 2026-12-06): every other pair's better reply
+    counts as the safer one (--ai-other-target 1), HH-RLHF's included. Teaching it to
+    stay even instead (0.5) was measured worse: AI-risk held out 83.8 -> 80.2 %, its
+    length gap 9 -> 24 points, the whole constitution's verdict on AI-risk 81.7 ->
+    69.7 % (research/notes/benign-requests-and-edits-2026-12-06.md)."""
     own = P.dimension == dim
     target, weight = np.where(own, 1.0, 0.5), own.astype(float)
     if dim == "harm":
@@ -525,6 +571,9 @@ def score_data(P, dim):
         weight[other & (P.dimension == "ai-safety")] = ARGS.neutral_ai_weight
     hh = P.dataset == "hh"
     weight[hh] = ARGS.help_hh_weight if dim == "helpfulness" else ARGS.neutral_hh_weight
+    if dim == "ai-safety":
+        target[~own] = ARGS.ai_other_target
+        weight[hh] = ARGS.ai_hh_weight
     return weight > 0, target, weight
 
 
@@ -562,7 +611,7 @@ class Head:
             weight = weight * balance
             nuis = None if dl is None else dl[use]
             if dim == "ai-safety" and ARGS.ai_reward == "mlp":
-                self.mlp = reward_mlp(X[use, 0], X[use, 1], weight[use], ARGS.mlp_hidden, ARGS.l2_mlp,
+                self.mlp = reward_mlp(X[use, 0], X[use, 1], target[use], weight[use], ARGS.mlp_hidden, ARGS.l2_mlp,
                                       ARGS.mlp_epochs, ARGS.mlp_lr, SEED, None if nuis is None else nuis[:, 0])
                 self.scores.append(None)
                 continue
@@ -573,7 +622,7 @@ class Head:
             reads_lp = dim in ARGS.likelihood.split(",") and not np.isnan(DL).any()
             self.scores.append(s.fit_pair(X[use, 0], X[use, 1], DL[use] if reads_lp else None, C[use], target[use],
                                           weight[use], self.c_mean, self.c_scale, nuis, sim, Ct[use]))
-        S = self.diffs(X[:, 0], X[:, 1], Ct, DL)
+        S = self.with_edit(self.diffs(X[:, 0], X[:, 1], Ct, DL), P.edit[rows])
         self.score_scale = S.std(0) + 1e-9
         self.fit_gate(S, z, T[rows], M[rows])
         return self
@@ -650,10 +699,18 @@ class Head:
         A = self.principles(z) @ self.V
         return np.logaddexp(0, A) if ARGS.gate == "softplus" else A
 
-    def logits(self, X, C, L, z):
+    def logits(self, X, C, L, z, edit):
         """[N pairs, P principles]: the logit that the first response is better."""
         ct = (C - self.c_mean) * self.c_scale
-        return self.diffs(X[:, 0], X[:, 1], ct, L[:, 0] - L[:, 1]) @ self.weights(z).T
+        return self.with_edit(self.diffs(X[:, 0], X[:, 1], ct, L[:, 0] - L[:, 1]), edit) @ self.weights(z).T
+
+    def with_edit(self, S, edit):
+        """The score differences and, with --edit-likelihood TAU, the edit term
+        tanh(value / TAU) as one more column: a pair's term, not a difference of two
+        replies' scores, which the gate weighs per principle like a dimension."""
+        if not ARGS.edit_likelihood:
+            return S
+        return np.concatenate([S, np.tanh(edit / ARGS.edit_likelihood)[:, None]], 1)
 
 
 # ------------------------------------------------------------------ measurement
@@ -773,7 +830,10 @@ def sanity(head, args, band, z, ids):
     L = np.full(X.shape[:2], np.nan) if lp is None else lp
     with open(args.sanity) as f:
         cases = [json.loads(l) for l in f]
-    prob = sigmoid(head.logits(X, C, L, z))
+    with open(os.path.join(args.features, "sanity.jsonl")) as f:
+        texts = [json.loads(l) for l in f]
+    edit = edit_values([texts[r] for r in meta["rows"]], meta["rows"], part_likelihoods(args.features, "sanity"))
+    prob = sigmoid(head.logits(X, C, L, z, edit))
     col = {i: k for k, i in enumerate(ids)}
     by = collections.defaultdict(lambda: [0, 0, 0, 0])
     for row, c in zip(prob, cases):
@@ -821,6 +881,17 @@ def main():
                          "--neutral-weight)")
     ap.add_argument("--neutral-hh-weight", type=float, default=0.5,
                     help="weight of the HH-RLHF pairs (target 0.5) in the other dimensions' scores")
+    ap.add_argument("--ai-other-target", type=float, default=1.0,
+                    help="target of the other dimensions' pairs in the AI-safety score's data (1: their better "
+                         "reply counts as the safer, with --neutral-weight; 0.5 measured worse)")
+    ap.add_argument("--ai-hh-weight", type=float, default=0.5,
+                    help="weight of the HH-RLHF pairs (chosen = safer) in the AI-safety score's data")
+    ap.add_argument("--edit-likelihood", type=float, default=3.0, metavar="TAU",
+                    help="where the replies are one small edit apart (tools/edit_pairs.py), the gate also weighs "
+                         "tanh(the edit's likelihood, better less worse, in nats / TAU); 0: off (the head before 2026-12-06)")
+    ap.add_argument("--benign-soft", default="research-2",
+                    help="groups of principles that, like the harm-only ones, softly prefer the answer to a benign "
+                         "request (target 0.6) rather than stay even on it ('' for the head before 2026-12-06)")
     ap.add_argument("--gate", choices=("softplus", "linear"), default="linear",
                     help="w(p) = softplus([z, 1] V) (weights >= 0) or [z, 1] V")
     ap.add_argument("--gate-steps", type=int, default=500)
@@ -880,7 +951,7 @@ def main():
         for f in range(5):
             head = Head().fit(P, fold != f, z, T, M)
             te = fold == f
-            prob[te] = sigmoid(head.logits(P.X[te], P.C[te], P.L[te], z))
+            prob[te] = sigmoid(head.logits(P.X[te], P.C[te], P.L[te], z, P.edit[te]))
         rep = report(P, prob, T, M)
         print_report(rep)
         metrics["held_out"] = rep
@@ -921,17 +992,21 @@ def write_head(path, head, pmeta, P, band, z, ids, texts, metrics):
     ((hidden + 1) x dimensions) and its link, and the default principles' weights."""
     r = lambda a, nd=7: [round(float(x), nd) for x in a]
     D = len(head.z_mean)
-    U = np.stack([s.u if s is not None else np.zeros(D) for s in head.scores], 1)
+    # the edit term's column (a pair's term, no score of a reply): zero in U
+    columns = DIMENSIONS + (["edit"] if ARGS.edit_likelihood else [])
+    U = np.stack([s.u if s is not None else np.zeros(D) for s in head.scores]
+                 + [np.zeros(D)] * (len(columns) - len(head.scores)), 1)
     zt = head.weights(z)
     held = metrics.get("held_out", {})
     out = {
-        "format": "principle-checker-head/6" if any(s is not None and s.lp for s in head.scores)
+        "format": "principle-checker-head/7" if ARGS.edit_likelihood
+                  else "principle-checker-head/6" if any(s is not None and s.lp for s in head.scores)
                   else "principle-checker-head/5",
         "model": pmeta["model"],
         "layers": list(band),
         "hidden": pmeta["hidden"],
-        "rank": len(DIMENSIONS),
-        "dimensions": [{"name": d, "label": LABELS[d]} for d in DIMENSIONS],
+        "rank": len(columns),
+        "dimensions": [{"name": d, "label": LABELS[d]} for d in columns],
         "gate": ARGS.gate,
         "response_scale": [1.0] * D,
         # the average training reply: the baseline a sentence's share of a score is
@@ -962,6 +1037,9 @@ def write_head(path, head, pmeta, P, band, z, ids, texts, metrics):
         out["likelihood"] = {"layer": max(band), "weights": [float(f"{s.lp:.7g}") if s is not None else 0.0
                                                              for s in head.scores],
                              "mean": round(float(np.nanmean(P.L)), 6)}
+    if ARGS.edit_likelihood:
+        # where two replies are one edit apart: tanh(value / tau) in column "edit"
+        out["edit"] = {"layer": max(band), "tau": ARGS.edit_likelihood, "dimension": columns.index("edit")}
     if head.mlp is not None:
         m = head.mlp
         out["reward"] = {"direction": DIMENSIONS.index("ai-safety"), "mean": r(m["mean"], 6), "scale": r(m["scale"]),

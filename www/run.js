@@ -184,15 +184,20 @@ export function showJudge(head) {
     return `${d.label} ${f(m.accuracy)} (better reply shorter ${f(m.better_shorter)}, longer ${f(m.better_longer)})`;
   };
   const sanity = (head.metrics || {}).sanity;
+  // the edit term is a column of the verdicts but no dimension with data of its own
+  const scored = S.dimensions.filter((d) => !head.edit || d.name !== head.edit.name);
   fill(
     $("#about-trust"),
     "Somewhat, for the kinds of comparison it was trained on. The head scores each response on ",
-    h("strong", {}, String(S.dimensions.length)),
+    h("strong", {}, String(scored.length)),
     " dimensions, each trained on its own labelled data, and every principle weighs them: a verdict's row says which dimensions moved it. Measured on data each head never saw (5-fold cross-validation, folds by source and topic), the share of verdicts under a dimension's principles that agree with the label: ",
-    S.dimensions.map(figure).join("; "),
+    scored.map(figure).join("; "),
     ". Chance is 50%; on HH-RLHF large human-feedback models reach about 70%.",
     (head.likelihood || []).length
       ? ` The ${head.likelihood.map((d) => d.label).join(", ")} score also reads how likely the model itself finds each response's words, token by token: a sum worked out wrongly surprises it even where the two responses read alike.`
+      : "",
+    head.edit
+      ? ` Where two responses are one small edit apart (the same text with a number or a few words changed), the principles also weigh which version of the edited sentences the model itself finds likelier (“${head.edit.label}”): a sum worked out wrongly surprises it even where the two responses read alike. This small model is not always right about that, so a verdict names it apart from the dimensions when it moved it.`
       : "",
     sanity ? ` On the project's own suite of obvious cases it gets ${sanity.fitting_right} of ${sanity.fitting} verdicts under fitting principles and ${sanity.overall_right} of ${sanity.cases} overall verdicts right; a person gets all of them.` : "",
     " Zero-shot, the same model is at chance. Use it to explore how a constitution reads, not to decide anything. The table, method and data are in ",

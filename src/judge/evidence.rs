@@ -20,6 +20,8 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
+use crate::judge::head::Edit;
+
 /// Sentences longer than this (in words) are split further at clause punctuation,
 /// so that one long sentence does not hide which of its parts carried the verdict.
 pub const LONG_SENTENCE_WORDS: usize = 30;
@@ -120,16 +122,54 @@ pub struct PairEvidence {
     pub first: Vec<f64>,
     pub second: Vec<f64>,
     pub rest: f64,
+    /// The pair's edit term, where the responses are one edit apart
+    /// ([`crate::judge::edits`]): already inside `first` and `second`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edit: Option<EditShare>,
 }
 
-/// [`PairEvidence`] for responses `a` (first) and `b` under principle weights `w`.
-pub fn pair_evidence(a: &ResponseEvidence, b: &ResponseEvidence, w: &[f32]) -> PairEvidence {
+/// An edit term's share of a pair's logit: half to the first response's edited parts
+/// and half to the second's (the same parts on both sides), each half split evenly.
+/// It is the model's surprise at one version of those parts against the other, so it
+/// belongs to them and to no other sentence.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct EditShare {
+    /// The head's column that carries it.
+    pub dimension: usize,
+    pub parts: Vec<usize>,
+    /// Its share of the logit that the first response is better, per edited part and
+    /// side.
+    pub per_part: f64,
+}
+
+/// [`PairEvidence`] for responses `a` (first) and `b` under principle weights `w`,
+/// with the pair's edit term if it has one.
+pub fn pair_evidence(
+    a: &ResponseEvidence,
+    b: &ResponseEvidence,
+    w: &[f32],
+    edit: Option<&Edit>,
+) -> PairEvidence {
     let weigh = |scores: &[f64]| -> f64 { scores.iter().zip(w).map(|(s, w)| s * *w as f64).sum() };
-    PairEvidence {
+    let mut out = PairEvidence {
         first: a.scores.iter().map(|s| weigh(s)).collect(),
         second: b.scores.iter().map(|s| -weigh(s)).collect(),
         rest: weigh(&a.rest) - weigh(&b.rest),
+        edit: None,
+    };
+    if let Some(e) = edit.filter(|e| !e.parts.is_empty()) {
+        let per_part = e.term * w[e.dimension] as f64 / (2 * e.parts.len()) as f64;
+        for &p in &e.parts {
+            out.first[p] += per_part;
+            out.second[p] += per_part;
+        }
+        out.edit = Some(EditShare {
+            dimension: e.dimension,
+            parts: e.parts.clone(),
+            per_part,
+        });
     }
+    out
 }
 
 /// A part named in an explanation: which response, which part, its share.
@@ -186,10 +226,15 @@ pub fn reasons(
     chosen: usize,
 ) -> Vec<Reason> {
     let toward = if chosen == responses.0 { 1.0 } else { -1.0 };
-    let dominant = |scores: &[f64]| -> usize {
+    // the dimension with the largest share of a part's weight, its edit term included
+    let dominant = |scores: &[f64], part: usize| -> usize {
+        let mut shares: Vec<f64> = scores.iter().zip(w).map(|(s, wk)| s * *wk as f64).collect();
+        if let Some(e) = pair.edit.as_ref().filter(|e| e.parts.contains(&part)) {
+            shares[e.dimension] += e.per_part;
+        }
         let mut best = 0;
-        for (k, (s, wk)) in scores.iter().zip(w).enumerate() {
-            if (s * *wk as f64).abs() > (scores[best] * w[best] as f64).abs() {
+        for (k, s) in shares.iter().enumerate() {
+            if s.abs() > shares[best].abs() {
                 best = k;
             }
         }
@@ -208,7 +253,7 @@ pub fn reasons(
                 response,
                 part: r.part,
                 weight: signed * toward,
-                dimension: dominant(&ev.scores[r.part]),
+                dimension: dominant(&ev.scores[r.part], r.part),
             }
         })
         .collect();
@@ -360,6 +405,40 @@ mod tests {
     }
 
     #[test]
+    fn an_edit_term_goes_to_the_edited_parts_of_both_responses_and_names_its_column() {
+        let ev = |s: [f64; 2]| ResponseEvidence {
+            parts: vec!["Same. ".into(), "It is 56.".into()],
+            score: vec![s[0] + s[1], 0.0],
+            scores: vec![vec![s[0], 0.0], vec![s[1], 0.0]],
+            rest: vec![0.0, 0.0],
+        };
+        let (a, b) = (ev([0.5, 0.25]), ev([0.5, 0.5]));
+        let w = [1.0f32, 2.0];
+        let edit = Edit {
+            dimension: 1,
+            parts: vec![1],
+            term: 0.75,
+        };
+        let plain = pair_evidence(&a, &b, &w, None);
+        let e = pair_evidence(&a, &b, &w, Some(&edit));
+        // the term times its weight, all of it on the edited part, half on each side
+        assert!((e.total() - plain.total() - 1.5).abs() < 1e-12);
+        assert_eq!(e.first[0], plain.first[0]);
+        assert_eq!(e.second[0], plain.second[0]);
+        assert!((e.first[1] - plain.first[1] - 0.75).abs() < 1e-12);
+        assert!((e.second[1] - plain.second[1] - 0.75).abs() < 1e-12);
+        // the edited part's reason is the edit's column, the other part's its score's
+        let why = reasons(&e, (0, 1), (&a, &b), &w, 0);
+        let of = |side: usize, part: usize| {
+            why.iter()
+                .find(|r| r.response == side && r.part == part)
+                .unwrap()
+                .dimension
+        };
+        assert_eq!((of(0, 1), of(1, 1), of(0, 0)), (1, 1, 0));
+    }
+
+    #[test]
     fn pair_shares_add_up_to_the_logit_and_rank_by_size() {
         let a = ResponseEvidence {
             parts: vec!["x".into(), "y".into()],
@@ -374,7 +453,7 @@ mod tests {
             rest: vec![0.0, 0.5],
         };
         let w = [2.0f32, 0.5];
-        let e = pair_evidence(&a, &b, &w);
+        let e = pair_evidence(&a, &b, &w, None);
         let score = |r: &ResponseEvidence| -> f64 {
             let s: Vec<f64> = (0..2)
                 .map(|k| r.scores.iter().map(|p| p[k]).sum::<f64>() + r.rest[k])

@@ -46,6 +46,12 @@
 //! `36 / 9 = 10`; the model's surprise at the wrong result can. `lp` is a mean over
 //! tokens too, so it splits among a reply's parts exactly as the states do.
 //!
+//! Since format 7 one column may be a pair's term rather than a difference of two
+//! replies' scores: where two responses are one small edit apart
+//! ([`crate::judge::edits`]), `tanh(value / tau)`, the edited parts' summed
+//! log-probability in one less the other's, read by the same lens. The gate weighs it
+//! per principle like a dimension; its column of `U` is zero.
+//!
 //! The score is antisymmetric, so both answer orders agree by construction, and a
 //! principle whose `w(p)` is small (one that does not speak to the pair) leaves the
 //! verdict near even. Everything here is plain arithmetic on vectors the model
@@ -59,14 +65,15 @@ use thiserror::Error;
 
 /// The `format` value this build writes; it also reads `/1` (no reward network),
 /// `/2` (unnamed columns, linear gate), `/3` (no conversation terms), `/4` (no
-/// similarity score) and `/5` (no likelihood) files.
-pub const HEAD_FORMAT: &str = "principle-checker-head/6";
-const READS_FORMATS: [&str; 6] = [
+/// similarity score), `/5` (no likelihood) and `/6` (no edit term) files.
+pub const HEAD_FORMAT: &str = "principle-checker-head/7";
+const READS_FORMATS: [&str; 7] = [
     "principle-checker-head/1",
     "principle-checker-head/2",
     "principle-checker-head/3",
     "principle-checker-head/4",
     "principle-checker-head/5",
+    "principle-checker-head/6",
     HEAD_FORMAT,
 ];
 
@@ -79,6 +86,8 @@ pub enum HeadError {
     Json(String),
     #[error("the judge head file has format {found:?}; this build reads {HEAD_FORMAT:?}")]
     UnsupportedFormat { found: String },
+    #[error("the judge head's {field} is {value}; it must be positive")]
+    NotPositive { field: &'static str, value: f32 },
     #[error("the judge head's {field} has {got} values; expected {expected}")]
     Shape {
         field: &'static str,
@@ -116,6 +125,27 @@ struct HeadFile {
     conversation: Option<ConversationFile>,
     #[serde(default)]
     likelihood: Option<LikelihoodTerm>,
+    #[serde(default)]
+    edit: Option<EditTerm>,
+}
+
+/// The edit term (format 7): where two responses are one edit apart, column
+/// `dimension` of a pair's differences is `tanh(value / tau)`, the value read by the
+/// lens at `layer` ([`crate::judge::edits`]).
+#[derive(Clone, Debug, Deserialize)]
+struct EditTerm {
+    layer: usize,
+    tau: f32,
+    dimension: usize,
+}
+
+/// Two responses one edit apart, as the head reads them: the edited parts of each
+/// and the term, `tanh(value / tau)`, positive when the first's edit is the likelier.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Edit {
+    pub dimension: usize,
+    pub parts: Vec<usize>,
+    pub term: f64,
 }
 
 /// The scores' reading of the reply's likelihood (format 6): `score[d] += weights[d] ·
@@ -348,6 +378,7 @@ pub struct Head {
     reward: Option<Reward>,
     conversation: Option<Conversation>,
     likelihood: Option<LikelihoodTerm>,
+    edit: Option<EditTerm>,
     /// The columns of the projection, in order (`score 1`, … for older files).
     pub dimensions: Vec<Dimension>,
     gate: Gate,
@@ -485,6 +516,21 @@ impl Head {
         if let Some(l) = &f.likelihood {
             check_len("likelihood.weights", &l.weights, k)?;
         }
+        if let Some(e) = &f.edit {
+            if e.dimension >= k {
+                return Err(HeadError::Shape {
+                    field: "edit.dimension",
+                    expected: k,
+                    got: e.dimension,
+                });
+            }
+            if e.tau.is_nan() || e.tau <= 0.0 {
+                return Err(HeadError::NotPositive {
+                    field: "edit.tau",
+                    value: e.tau,
+                });
+            }
+        }
         let dimensions = if f.dimensions.is_empty() {
             (1..=k)
                 .map(|i| Dimension {
@@ -506,6 +552,7 @@ impl Head {
             reward,
             conversation,
             likelihood: f.likelihood,
+            edit: f.edit,
             dimensions,
             gate: f.gate,
             too_close: f.metrics.too_close.unwrap_or(0.5),
@@ -565,9 +612,10 @@ impl Head {
     /// The layer the lens reads a reply's likelihood at: the head's own choice, else
     /// its last layer (what features for training one are read with).
     pub fn lens_layer(&self) -> usize {
-        match &self.likelihood {
-            Some(l) => l.layer,
-            None => *self
+        match (&self.likelihood, &self.edit) {
+            (Some(l), _) => l.layer,
+            (None, Some(e)) => e.layer,
+            (None, None) => *self
                 .layers
                 .iter()
                 .max()
@@ -575,9 +623,39 @@ impl Head {
         }
     }
 
-    /// Whether some score reads the reply's likelihood.
+    /// Whether some score, or the edit term, reads the replies' likelihood.
     pub fn reads_likelihood(&self) -> bool {
-        self.likelihood.is_some()
+        self.likelihood.is_some() || self.edit.is_some()
+    }
+
+    /// Whether the head weighs edits between responses ([`Head::edit`]).
+    pub fn reads_edits(&self) -> bool {
+        self.edit.is_some()
+    }
+
+    /// The column that carries the edit term, if the head has one.
+    pub fn edit_dimension(&self) -> Option<&Dimension> {
+        self.edit.as_ref().map(|e| &self.dimensions[e.dimension])
+    }
+
+    /// The edit term between two responses, from their parts' texts and each part's
+    /// own likelihood (mean log-probability, tokens): `None` where the head has no
+    /// such term, a reply has no likelihood, or they are not one edit apart. The
+    /// same parts are edited in both ([`crate::judge::edits::edited`]).
+    pub fn edit<S: AsRef<str>>(
+        &self,
+        a: &[S],
+        b: &[S],
+        lik_a: &[(f32, usize)],
+        lik_b: &[(f32, usize)],
+    ) -> Option<Edit> {
+        let e = self.edit.as_ref()?;
+        let (parts, value) = crate::judge::edits::edit_value(a, b, lik_a, lik_b)?;
+        Some(Edit {
+            dimension: e.dimension,
+            parts,
+            term: (value / e.tau as f64).tanh(),
+        })
     }
 
     /// The dimensions whose scores read the reply's likelihood.
@@ -795,6 +873,15 @@ impl Head {
     pub fn probability(i: &[f32], j: &[f32], w: &[f32]) -> f64 {
         let logit: f64 = Head::contributions(i, j, w).iter().sum();
         1.0 / (1.0 + (-logit).exp())
+    }
+
+    /// [`Head::contributions`] with the pair's edit term (if any) in its column.
+    pub fn pair_contributions(i: &[f32], j: &[f32], w: &[f32], edit: Option<&Edit>) -> Vec<f64> {
+        let mut c = Head::contributions(i, j, w);
+        if let Some(e) = edit {
+            c[e.dimension] += e.term * w[e.dimension] as f64;
+        }
+        c
     }
 }
 
@@ -1105,6 +1192,46 @@ mod tests {
             e.contains("conversation.similarity.weight has 1 values; expected 2"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn an_edit_term_is_a_pairs_column_read_only_where_the_replies_are_one_edit_apart() {
+        let mut v: serde_json::Value = serde_json::from_str(&tiny()).unwrap();
+        v["edit"] = serde_json::json!({"layer": 7, "tau": 2.0, "dimension": 0});
+        let h = Head::from_json(&v.to_string()).unwrap();
+        assert!(h.reads_edits() && h.reads_likelihood());
+        assert_eq!(h.lens_layer(), 7);
+        let a = ["Same. ", "It is 56."];
+        let b = ["Same. ", "It is 54."];
+        let lik_a = [(-1.0, 2), (-2.0, 4)];
+        let lik_b = [(-1.0, 2), (-3.0, 4)];
+        let e = h.edit(&a, &b, &lik_a, &lik_b).unwrap();
+        assert_eq!(e.parts, vec![1]);
+        assert!((e.term - (4.0f64 / 2.0).tanh()).abs() < 1e-12);
+        // antisymmetric
+        assert!((h.edit(&b, &a, &lik_b, &lik_a).unwrap().term + e.term).abs() < 1e-12);
+        // its weight times the term, added to the scores' difference
+        let c = Head::pair_contributions(&[2.0], &[1.0], &[0.5], Some(&e));
+        assert!((c[0] - (0.5 + 0.5 * e.term)).abs() < 1e-12);
+        assert_eq!(
+            Head::pair_contributions(&[2.0], &[1.0], &[0.5], None),
+            vec![0.5]
+        );
+        // nothing where the replies are not one edit apart or have no likelihood
+        assert_eq!(h.edit(&a, &["Other."], &lik_a, &[(-1.0, 2)]), None);
+        assert_eq!(h.edit(&a, &b, &[], &[]), None);
+        assert_eq!(
+            Head::from_json(&tiny())
+                .unwrap()
+                .edit(&a, &b, &lik_a, &lik_b),
+            None
+        );
+        v["edit"]["tau"] = serde_json::json!(0.0);
+        let e = Head::from_json(&v.to_string()).unwrap_err().to_string();
+        assert!(e.contains("edit.tau is 0; it must be positive"), "{e}");
+        v["edit"] = serde_json::json!({"layer": 7, "tau": 2.0, "dimension": 1});
+        let e = Head::from_json(&v.to_string()).unwrap_err().to_string();
+        assert!(e.contains("edit.dimension"), "{e}");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! aggregates them. [`reasoning`] writes an optional chain of thought.
 //! [`verdict`] and [`evidence`] are the pure maths; [`head`] is the trained head.
 
+pub mod edits;
 pub mod evidence;
 pub mod head;
 mod readings;

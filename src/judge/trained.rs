@@ -9,7 +9,7 @@ use super::{
     ordered_pairs, report, CheckInput, CheckResult, Judge, JudgeError, OnVerdict, Scoring,
 };
 use crate::judge::evidence::{self, ResponseEvidence};
-use crate::judge::head::Head;
+use crate::judge::head::{Edit, Head};
 use crate::judge::verdict::{lead, PairJudgement, PrincipleVerdict};
 use crate::text::constitution::Principle;
 use crate::text::prompt;
@@ -82,6 +82,27 @@ impl Judge {
                 }
             })
             .collect();
+        // pairs one edit apart: the same for every principle
+        let edits: Vec<((usize, usize), Edit)> = ordered_pairs(n)
+            .into_iter()
+            .filter(|(a, b)| a < b)
+            .filter_map(|(a, b)| {
+                let (pa, pb) = (&reading.parts[a], &reading.parts[b]);
+                let e = head.edit(
+                    &pa.texts,
+                    &pb.texts,
+                    &pa.likelihood_means,
+                    &pb.likelihood_means,
+                )?;
+                Some(((a, b), e))
+            })
+            .collect();
+        let edit_of = |a: usize, b: usize| {
+            edits
+                .iter()
+                .find(|(pair, _)| *pair == (a, b))
+                .map(|(_, e)| e)
+        };
         let (vectors, principle_tokens) =
             self.principle_vectors(head, &features, input.principles)?;
         tokens += principle_tokens;
@@ -94,14 +115,22 @@ impl Judge {
                 .filter(|(a, b)| a < b)
                 .map(|(a, b)| {
                     // antisymmetric: the same probability whichever is shown first
-                    let p = Head::probability(&projections[a], &projections[b], w);
+                    let edit = edit_of(a, b);
+                    let by_dimension =
+                        Head::pair_contributions(&projections[a], &projections[b], w, edit);
+                    let p = 1.0 / (1.0 + (-by_dimension.iter().sum::<f64>()).exp());
                     PairJudgement {
                         first: a,
                         second: b,
                         p_first_shown_first: p,
                         p_first_shown_second: p,
-                        by_dimension: Head::contributions(&projections[a], &projections[b], w),
-                        evidence: Some(evidence::pair_evidence(&evidence[a], &evidence[b], w)),
+                        by_dimension,
+                        evidence: Some(evidence::pair_evidence(
+                            &evidence[a],
+                            &evidence[b],
+                            w,
+                            edit,
+                        )),
                     }
                 })
                 .collect();

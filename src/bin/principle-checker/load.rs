@@ -59,9 +59,11 @@ pub fn judge(cli: &Cli) -> anyhow::Result<Judge> {
 fn describe(judge: &Judge) -> String {
     match judge.head() {
         Some(h) if judge.scoring() == Scoring::TrainedHead => {
+            let edit = h.edit_dimension();
             let dims: Vec<String> = h
                 .dimensions
                 .iter()
+                .filter(|d| Some(*d) != edit)
                 .map(|d| {
                     h.held_out_accuracy(&d.name).map_or(d.label.clone(), |x| {
                         format!("{} {:.1}%", d.label, x * 100.0)
@@ -81,8 +83,13 @@ fn describe(judge: &Judge) -> String {
                     readers.join(", ")
                 )
             };
+            let edits = if edit.is_some() {
+                "; where two responses are one small edit apart, also which version of the edit the model finds likelier"
+            } else {
+                ""
+            };
             format!(
-                "trained head (layers {}-{}; dimensions with held-out accuracy under their principles: {}{likelihood}; table in BENCHMARKS.md)",
+                "trained head (layers {}-{}; dimensions with held-out accuracy under their principles: {}{likelihood}{edits}; table in BENCHMARKS.md)",
                 h.layers.first().unwrap_or(&0),
                 h.layers.last().unwrap_or(&0),
                 dims.join(", ")
