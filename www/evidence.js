@@ -31,7 +31,14 @@ export function pairParts(result, verdict, first, second) {
   });
   // the engine signs both sides towards `first`: a part of the second response that
   // speaks for it counts negative there, and positive for its own response here
-  return { sides: [side(a, pair.evidence.first, 1), side(b, pair.evidence.second, -1)], rest: pair.evidence.rest, first: a, second: b };
+  return {
+    sides: [side(a, pair.evidence.first, 1), side(b, pair.evidence.second, -1)],
+    rest: pair.evidence.rest,
+    first: a,
+    second: b,
+    // one edit apart: each position's net share, half on each version (src/judge/evidence.rs)
+    edit: Boolean(pair.evidence.edit),
+  };
 }
 
 function strength(weight, strongest) {
@@ -107,6 +114,9 @@ export function renderEvidence(el, { verdict, parts, label, pending }) {
             " speaks for its response, ",
             h("span", { class: "ev ev-against ev-3" }, "dashed underline"),
             ` against it; deeper colour and a thicker line mean a larger share. A response's scores are its place on each of the judge's dimensions (higher is better there), before the principle weighs them. Each number is that sentence's exact share of the verdict's logit (${label(parts.first)} over ${label(parts.second)}), taken from the same hidden states the verdict was computed from; the shares and a remainder no sentence carries (${signed(parts.rest)}: the average reply's own score and the tokens that open the reply) add up to the logit.`,
+            parts.edit
+              ? " These two responses are one small edit apart, so their sentences correspond one to one: each number is half of what that position adds to the logit (the first's sentence less the second's), with the model's likelihood of the edit on the edited sentences, and a sentence both say word for word weighs nothing."
+              : "",
           ),
         ]
       : h("p", { class: "muted" }, pending === "running" ? "The sentences are marked when the check finishes." : pending ? "The sentences are marked only for a check that ran to the end: run it again to see them." : ""),

@@ -117,6 +117,13 @@ pub struct ResponseEvidence {
 /// `first` and `second` are each part's signed share of the logit that `first` is
 /// better (a sentence of the second response that the principle favours counts
 /// negative); `first + second + rest` is that logit.
+///
+/// Where the responses are one edit apart (`edit`), their parts correspond one to
+/// one, and a part's own share would mislead: a sentence both share carries equal and
+/// opposite shares in the two, which cancel in the logit yet would rank as reasons.
+/// So each position's net share (the first's part less the second's) is given half
+/// to each version: a shared sentence weighs nothing, and an edited one is named on
+/// both sides.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct PairEvidence {
     pub first: Vec<f64>,
@@ -157,7 +164,11 @@ pub fn pair_evidence(
         rest: weigh(&a.rest) - weigh(&b.rest),
         edit: None,
     };
-    if let Some(e) = edit.filter(|e| !e.parts.is_empty()) {
+    if let Some(e) = edit.filter(|e| !e.parts.is_empty() && a.parts.len() == b.parts.len()) {
+        for (f, s) in out.first.iter_mut().zip(out.second.iter_mut()) {
+            let half = (*f + *s) / 2.0;
+            (*f, *s) = (half, half);
+        }
         let per_part = e.term * w[e.dimension] as f64 / (2 * e.parts.len()) as f64;
         for &p in &e.parts {
             out.first[p] += per_part;
@@ -226,11 +237,17 @@ pub fn reasons(
     chosen: usize,
 ) -> Vec<Reason> {
     let toward = if chosen == responses.0 { 1.0 } else { -1.0 };
-    // the dimension with the largest share of a part's weight, its edit term included
+    // the dimension with the largest share of a part's weight, its edit term included;
+    // for a pair one edit apart, of the position's net share (see PairEvidence)
     let dominant = |scores: &[f64], part: usize| -> usize {
-        let mut shares: Vec<f64> = scores.iter().zip(w).map(|(s, wk)| s * *wk as f64).collect();
+        let mut shares: Vec<f64> = match &pair.edit {
+            Some(_) => (0..w.len())
+                .map(|k| (evidence.0.scores[part][k] - evidence.1.scores[part][k]) * w[k] as f64)
+                .collect(),
+            None => scores.iter().zip(w).map(|(s, wk)| s * *wk as f64).collect(),
+        };
         if let Some(e) = pair.edit.as_ref().filter(|e| e.parts.contains(&part)) {
-            shares[e.dimension] += e.per_part;
+            shares[e.dimension] += 2.0 * e.per_part;
         }
         let mut best = 0;
         for (k, s) in shares.iter().enumerate() {
@@ -423,10 +440,12 @@ mod tests {
         let e = pair_evidence(&a, &b, &w, Some(&edit));
         // the term times its weight, all of it on the edited part, half on each side
         assert!((e.total() - plain.total() - 1.5).abs() < 1e-12);
-        assert_eq!(e.first[0], plain.first[0]);
-        assert_eq!(e.second[0], plain.second[0]);
-        assert!((e.first[1] - plain.first[1] - 0.75).abs() < 1e-12);
-        assert!((e.second[1] - plain.second[1] - 0.75).abs() < 1e-12);
+        // the sentence both say weighs nothing; each position's net is split in two
+        assert_ne!(plain.first[0], 0.0);
+        assert_eq!((e.first[0], e.second[0]), (0.0, 0.0));
+        let net = plain.first[1] + plain.second[1];
+        assert!((e.first[1] - (net / 2.0 + 0.75)).abs() < 1e-12);
+        assert_eq!(e.first[1], e.second[1]);
         // the edited part's reason is the edit's column, the other part's its score's
         let why = reasons(&e, (0, 1), (&a, &b), &w, 0);
         let of = |side: usize, part: usize| {

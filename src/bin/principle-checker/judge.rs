@@ -200,6 +200,11 @@ fn print_evidence(result: &CheckResult) {
             "  {:+7.3}  no sentence (the average reply's score, the turn's opening)",
             ev.rest * toward
         );
+        if ev.edit.is_some() {
+            println!(
+                "  (one edit apart: each sentence carries half of its position's net share, the likelier edit included)"
+            );
+        }
     }
     println!("\n(each number is a sentence's exact share of the logit, signed towards the chosen response; they and the rest add up to it)");
 }
