@@ -23,7 +23,6 @@ each, its parts and its edited parts (null: not one edit apart): tests/edits.rs 
 that the product splits and gates alike.
 """
 import json
-import math
 import sys
 
 LONG_SENTENCE_WORDS = 30
@@ -115,8 +114,9 @@ def edit_value(a, b, lik_a, lik_b):
     """The edited parts' summed log-probability in a less b's; 0 where a and b are
     not one edit apart. lik_*: each part's [mean log-probability, tokens] (features'
     OUT.lp.json; mean None for a part without tokens)."""
-    diff = edited(a, b)
-    if diff is None or len(lik_a) != len(parts(a)) or len(lik_b) != len(parts(b)):
+    pa, pb = parts(a), parts(b)
+    diff = edited_parts(pa, pb)
+    if diff is None or len(lik_a) != len(pa) or len(lik_b) != len(pb):
         return 0.0
     ta = sum(lik_a[i][1] for i in diff)
     tb = sum(lik_b[i][1] for i in diff)
@@ -124,10 +124,6 @@ def edit_value(a, b, lik_a, lik_b):
         return 0.0
     total = lambda lik: sum(lik[i][0] * lik[i][1] for i in diff if lik[i][0] is not None)
     return total(lik_a) - total(lik_b)
-
-
-def edit_term(value, tau):
-    return math.tanh(value / tau)
 
 
 if __name__ == "__main__":

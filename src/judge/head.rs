@@ -871,7 +871,12 @@ impl Head {
 
     /// P(response with projection `i` is better than `j` under the principle `w`).
     pub fn probability(i: &[f32], j: &[f32], w: &[f32]) -> f64 {
-        let logit: f64 = Head::contributions(i, j, w).iter().sum();
+        Head::probability_of(&Head::contributions(i, j, w))
+    }
+
+    /// The probability whose logit is the sum of these contributions.
+    pub fn probability_of(contributions: &[f64]) -> f64 {
+        let logit: f64 = contributions.iter().sum();
         1.0 / (1.0 + (-logit).exp())
     }
 

@@ -118,7 +118,7 @@ impl Judge {
                     let edit = edit_of(a, b);
                     let by_dimension =
                         Head::pair_contributions(&projections[a], &projections[b], w, edit);
-                    let p = 1.0 / (1.0 + (-by_dimension.iter().sum::<f64>()).exp());
+                    let p = Head::probability_of(&by_dimension);
                     PairJudgement {
                         first: a,
                         second: b,
