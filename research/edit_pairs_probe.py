@@ -3,7 +3,7 @@
 per data set and kind of comparison, the pairs whose replies are one small edit apart
 (tools/edit_pairs.py, the rules src/judge/edits.rs applies) and the share of them whose
 better reply has the higher summed log-probability over the edited parts (features'
-OUT.lp.json, read by the lens at the head's last layer).
+OUT.lp.json, read by the lens at the layer the features were written with: the head's edit layer).
 
     python research/edit_pairs_probe.py target/judge [--hh ../shared/data/hh-rlhf-harmless-dev.jsonl]
 """

@@ -565,15 +565,19 @@ fn a_check_run_in_steps_stands_as_the_engine_aggregates_and_ends_as_one_check() 
     }
 }
 
-/// A head whose scores do not read the likelihood spends nothing on it; `features`
-/// asks for it (`read_likelihood`) to train one that will, and gets the mean
-/// log-probability of each response's tokens.
+/// A head whose scores do not read the likelihood spends nothing on it, and one whose
+/// edit reads it past the head's layers reads it only for responses one edit apart
+/// (the fixture's are not); `features` asks for it (`read_likelihood`) to train one
+/// that will, and gets the mean log-probability of each response's tokens.
 #[test]
 fn the_likelihood_is_read_only_when_asked_for() {
     let (conv, responses) = common::fixture();
     let mut judge = Judge::new(common::files()).unwrap();
     let read = judge.response_features(&conv, &responses).unwrap();
-    let reads = judge.head().is_some_and(|h| h.reads_likelihood());
+    let exported = judge.model().hidden_layers();
+    let reads = judge
+        .head()
+        .is_some_and(|h| h.reads_likelihood() && exported.contains(&h.lens_layer()));
     assert_eq!(read.likelihood.len(), responses.len());
     assert!(read.likelihood.iter().all(|l| l.is_some() == reads));
     judge.forget_readings();

@@ -483,3 +483,51 @@ fn the_lens_finds_a_falsehood_less_likely_and_its_parts_add_up() {
         .unwrap();
     assert!(unexported.iter().all(|r| r.likelihood.is_none()));
 }
+
+/// A pass through layers past the head's ([`Model::likelihoods_through`], what the
+/// edit between two responses is read with) reads the lens where it stops: through the
+/// head's last layer it gives what the head's own pass reads there, at the model's
+/// last layer the fact is likelier too, and a layer past the decoder is refused.
+#[test]
+fn a_pass_through_later_layers_reads_the_lens_where_it_stops() {
+    let files = common::files();
+    let tokenizer = TextTokenizer::from_bytes(&files.tokenizer).unwrap();
+    let layers = files.manifest.architecture.layers;
+    let model = Model::load(&files.manifest, files.onnx).unwrap();
+    let context = tokenizer
+        .encode("Human: What is 7 times 8?\n\nAssistant:")
+        .unwrap();
+    let branches: Vec<Vec<u32>> = [" 7 times 8 is 56.", " 7 times 8 is 54."]
+        .iter()
+        .map(|t| tokenizer.encode(t).unwrap())
+        .collect();
+    let token_parts: Vec<Vec<Option<usize>>> =
+        branches.iter().map(|b| vec![Some(0); b.len()]).collect();
+    let prefix = model.prefill(&model.empty_cache(), &context).unwrap();
+    let head_pass = model
+        .pooled_parts(&prefix, &[], &branches, &token_parts, &[1, 1], Some(24))
+        .unwrap();
+    let through = model
+        .likelihoods_through(24, &context, &branches, &token_parts, &[1, 1])
+        .unwrap();
+    for (h, t) in head_pass.iter().zip(&through) {
+        let h = h.likelihood.as_ref().unwrap();
+        assert!((h.mean - t.mean).abs() < 1e-3, "{h:?} vs {t:?}");
+        assert_eq!(h.part_tokens, t.part_tokens);
+    }
+    let last = model
+        .likelihoods_through(layers - 1, &context, &branches, &token_parts, &[1, 1])
+        .unwrap();
+    println!("layer {}: 56 {:?}, 54 {:?}", layers - 1, last[0], last[1]);
+    assert!(
+        last[0].mean > last[1].mean,
+        "the model's own prediction: 56"
+    );
+    assert!(
+        (last[0].mean - through[0].mean).abs() > 1e-3,
+        "another layer"
+    );
+    assert!(model
+        .likelihoods_through(layers, &context, &branches, &token_parts, &[1, 1])
+        .is_err());
+}

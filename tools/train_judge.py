@@ -74,6 +74,10 @@ less the other's, through tanh(value / TAU) (--edit-likelihood TAU). It is a pai
 term, not a reply's score, so it enters as one more column of the gate's inputs, which
 weighs it per principle; the head file carries it as column "edit" with a zero
 projection (format 7). Elsewhere it is 0, so it cannot learn a refusal's likelihood.
+The edit is read at the layer the features' likelihood was (their head's lens layer):
+the model's last, 29, where it tells a changed number or an added insult more often
+than at the head's last layer (24) does (research/notes/benign-requests-and-edits-
+2026-12-06.md); a check reads it in a pass of its own, for responses one edit apart.
 
 A reply's word about itself is no evidence. Copies of some pairs of every data set
 but HH-RLHF and AI-risk have self-describing sentences ("This answer is safe and
@@ -217,6 +221,25 @@ def least_likely_part(parts, mean, read):
     return low if read == "min-part" else low - mean
 
 
+# The layers the features' likelihoods were read at (the lens layer of the head the
+# features were written with: `principle-checker features` reads it there); one, or
+# the edit term and the likelihood scores would mix layers.
+LENS_LAYERS = set()
+
+
+def lens_layer(band):
+    """The one layer every feature shard's likelihood was read at: the edit's layer in the
+    head file. A score that reads the likelihood (--likelihood) needs it at the head's last layer."""
+    if len(LENS_LAYERS) > 1:
+        raise SystemExit(f"the features' likelihoods were read at layers {sorted(LENS_LAYERS)}: write them again "
+                         "with one build")
+    layer = next(iter(LENS_LAYERS), max(band))
+    if ARGS.likelihood and layer != max(band):
+        raise SystemExit(f"--likelihood: the features' likelihood was read at layer {layer}, the head's last "
+                         f"layer is {max(band)}")
+    return layer
+
+
 def load_sharded(dirname, name, band):
     """Rows in file order: (row numbers, [N, 2, D] responses, [N, D] conversation,
     [N, 2] likelihood: NaN where the features hold none)."""
@@ -226,9 +249,8 @@ def load_sharded(dirname, name, band):
     for p in parts:
         meta, arr, conv, lp = load_features(os.path.join(dirname, p))
         use = [meta["layers"].index(l) for l in band]
-        if lp is not None and meta.get("lens_layer") != max(band):
-            raise SystemExit(f"{p}: its likelihood was read at layer {meta.get('lens_layer')}, the head's last "
-                             f"layer is {max(band)}")
+        if lp is not None:
+            LENS_LAYERS.add(meta.get("lens_layer"))
         rows += meta["rows"]
         xs.append(arr[:, :, use].mean(2))
         lps.append(np.full(arr.shape[:2], np.nan, np.float32) if lp is None else lp)
@@ -484,6 +506,7 @@ def load_pairs(args):
               [t["kind"] for t in texts], [t["better_shorter"] for t in texts], texts,
               [name == "selfdesc"] * len(rows), edit_values(texts, rows, part_likelihoods(args.features, name)))
         print(f"{name}: pairs {len(rows)} (skipped {skipped})")
+    print(f"likelihood read at layer {lens_layer(band)}")
     return P.done(), band
 
 
@@ -1039,7 +1062,9 @@ def write_head(path, head, pmeta, P, band, z, ids, texts, metrics):
                              "mean": round(float(np.nanmean(P.L)), 6)}
     if ARGS.edit_likelihood:
         # where two replies are one edit apart: tanh(value / tau) in column "edit"
-        out["edit"] = {"layer": max(band), "tau": ARGS.edit_likelihood, "dimension": columns.index("edit")}
+        # read at the layer the features' likelihood was (the model's last, past the head's layers:
+        # a check reads it in a pass of its own, for responses one edit apart only)
+        out["edit"] = {"layer": lens_layer(band), "tau": ARGS.edit_likelihood, "dimension": columns.index("edit")}
     if head.mlp is not None:
         m = head.mlp
         out["reward"] = {"direction": DIMENSIONS.index("ai-safety"), "mean": r(m["mean"], 6), "scale": r(m["scale"]),

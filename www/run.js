@@ -197,7 +197,7 @@ export function showJudge(head) {
       ? ` The ${head.likelihood.map((d) => d.label).join(", ")} score also reads how likely the model itself finds each response's words, token by token: a sum worked out wrongly surprises it even where the two responses read alike.`
       : "",
     head.edit
-      ? ` Where two responses are one small edit apart (the same text with a number or a few words changed), the principles also weigh which version of the edited sentences the model itself finds likelier (“${head.edit.label}”): a sum worked out wrongly surprises it even where the two responses read alike. This small model is not always right about that, so a verdict names it apart from the dimensions when it moved it.`
+      ? ` Where two responses are one small edit apart (the same text with a number or a few words changed), the principles also weigh which version of the edited sentences the model itself finds likelier (“${head.edit.label}”), read at its last layer in a short pass of those two responses: a sum worked out wrongly surprises it even where the two responses read alike. This small model is not always right about that, so a verdict names it apart from the dimensions when it moved it.`
       : "",
     sanity ? ` On the project's own suite of obvious cases it gets ${sanity.fitting_right} of ${sanity.fitting} verdicts under fitting principles and ${sanity.overall_right} of ${sanity.cases} overall verdicts right; a person gets all of them.` : "",
     " Zero-shot, the same model is at chance. Use it to explore how a constitution reads, not to decide anything. The table, method and data are in ",

@@ -42,11 +42,13 @@ struct Graphs {
     parsed: Option<Parsed>,
 }
 
-/// What a pass is for: the trained head's hidden states (no logits), or logits.
+/// What a pass is for: the trained head's hidden states (no logits), logits, or
+/// the layer stack run through a given layer, whose stream it returns.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Pass {
     Head,
     Logits,
+    Through(usize),
 }
 
 /// One runnable graph and where its inputs and outputs sit.
@@ -305,13 +307,19 @@ impl Model {
         };
         match (stack, full) {
             (Some(stack), _) => {
-                let out = stack.run(&cache.tensors, ids, positions, bias, want_hidden)?;
+                let through = match pass {
+                    Pass::Through(l) => Some(l),
+                    _ => None,
+                };
+                let out = stack.run(&cache.tensors, ids, positions, bias, want_hidden, through)?;
                 Ok(RunOutput {
                     logits: Vec::new(),
                     kv: out.kv,
-                    hidden: out.hidden,
+                    hidden: out.last.map_or(out.hidden, |last| vec![last]),
                 })
             }
+            // the whole decoder exports only the head's layers
+            (None, Some(_)) if matches!(pass, Pass::Through(_)) => Err(ModelError::NoLayerStack),
             (None, Some(full)) if !full.hidden_outputs.is_empty() => {
                 self.run(&full, cache, ids, positions, bias, ends, want_hidden)
             }
@@ -503,6 +511,49 @@ impl Model {
                     parts: sums,
                     likelihood,
                 })
+            })
+            .collect()
+    }
+
+    /// How likely the model finds each branch's tokens after `shared` (each token read
+    /// at the one before it, through the lens, [`super::lens`]), read at `layer`, which
+    /// may lie past the head's last: the layer stack runs the conversation and the
+    /// branches from an empty cache through that layer. For what a head pass does not
+    /// run (the edit of two responses, read at the model's last layer); fails with
+    /// [`ModelError::NoLayerStack`] once the whole decoder has replaced the stack.
+    pub fn likelihoods_through(
+        &self,
+        layer: usize,
+        shared: &[u32],
+        branches: &[Vec<u32>],
+        token_parts: &[Vec<Option<usize>>],
+        parts: &[usize],
+    ) -> Result<Vec<Likelihood>, ModelError> {
+        let lens = self
+            .lens
+            .as_ref()
+            .ok_or_else(|| ModelError::MissingTensor("final_norm.w".into()))?;
+        let width = self.arch.hidden;
+        let out = self.run_branches(
+            Pass::Through(layer),
+            &self.empty_cache(),
+            shared,
+            branches,
+            false,
+        )?;
+        let stream = out
+            .hidden
+            .first()
+            .ok_or_else(|| ModelError::Run("the pass returned no stream".into()))?;
+        branch_rows(shared.len(), branches)
+            .enumerate()
+            .map(|(b, rows)| {
+                let rows = &stream[rows.start * width..rows.end * width];
+                Ok(Likelihood::of(
+                    &lens.log_probs(rows, &branches[b])?,
+                    &token_parts[b],
+                    parts[b],
+                ))
             })
             .collect()
     }

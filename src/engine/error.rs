@@ -45,4 +45,8 @@ pub enum ModelError {
         "this cache holds only the trained head's layers; the whole decoder cannot continue it"
     )]
     StaleCache,
+    /// A pass through layers past the head's asked for after the whole decoder has
+    /// replaced the layer stack (which alone runs them one at a time).
+    #[error("the layer stack is gone (the whole decoder replaced it); layers past the head's cannot be read alone")]
+    NoLayerStack,
 }

@@ -38,13 +38,17 @@ const STREAM_OUT: &str = "l0.h";
 const PRESENT_KEY: &str = "present.0.key";
 const PRESENT_VALUE: &str = "present.0.value";
 
-/// Layers `0..=last exported layer` of a decoder that exports hidden states.
+/// Layers `0..=last exported layer` of a decoder that exports hidden states, run
+/// for the head; the layers after it are kept too (their weights are the file's, not
+/// copies) for the rare pass that reads further ([`LayerStack::run`]'s `through`).
 pub struct LayerStack {
     plan: Arc<TypedSimplePlan>,
     /// `[vocab, hidden]`: the first layer's input is a row per token.
     embedding: Weight,
-    /// Per layer, its weights in the order of `weight_inputs`.
+    /// Per layer of the decoder, its weights in the order of `weight_inputs`.
     weights: Vec<Vec<Weight>>,
+    /// How many layers a head pass computes: through the last exported one.
+    head_layers: usize,
     /// Positions among the plan's inputs.
     stream_input: usize,
     positions_input: usize,
@@ -121,11 +125,13 @@ impl Weight {
     }
 }
 
-/// One pass: the cache slots of every computed layer (key then value), and the
-/// residual stream of each exported layer when asked, `[tokens × hidden]`.
+/// One pass: the cache slots of every computed layer (key then value), the
+/// residual stream of each exported layer when asked, `[tokens × hidden]`, and for a
+/// pass run through a given layer, that layer's stream.
 pub struct StackOutput {
     pub kv: Vec<TValue>,
     pub hidden: Vec<Vec<f32>>,
+    pub last: Option<Vec<f32>>,
 }
 
 impl LayerStack {
@@ -159,8 +165,8 @@ impl LayerStack {
             .iter()
             .map(|t| (t.name.as_str(), t))
             .collect();
-        let mut weights = Vec::with_capacity(last + 1);
-        for l in 0..=last {
+        let mut weights = Vec::with_capacity(arch.layers);
+        for l in 0..arch.layers {
             let mut layer = Vec::with_capacity(weight_names.len());
             for suffix in &weight_names {
                 let name = format!("l{l}.{suffix}");
@@ -252,6 +258,7 @@ impl LayerStack {
                 .map_err(onnx_err)?,
             embedding,
             weights,
+            head_layers: last + 1,
             hidden_layers,
             hidden: arch.hidden,
         }))
@@ -262,13 +269,15 @@ impl LayerStack {
         &self.hidden_layers
     }
 
-    /// How many layers a pass computes (and a cache for it holds).
+    /// How many layers a head pass computes (and a cache for it holds).
     pub fn layers(&self) -> usize {
-        self.weights.len()
+        self.head_layers
     }
 
     /// Runs `ids` after `past` (two tensors per computed layer) with the given
-    /// positions and `[tokens, past + tokens]` attention bias.
+    /// positions and `[tokens, past + tokens]` attention bias: through the last
+    /// exported layer, or with `through`, through that layer, whose stream is then
+    /// returned as [`StackOutput::last`].
     pub fn run(
         &self,
         past: &[TValue],
@@ -276,13 +285,23 @@ impl LayerStack {
         positions: &[i64],
         bias: Vec<f32>,
         want_hidden: bool,
+        through: Option<usize>,
     ) -> Result<StackOutput, ModelError> {
         let run_err = |e: TractError| ModelError::Run(format!("{e:#}"));
-        if past.len() < 2 * self.layers() {
+        let layers = match through {
+            Some(l) if l < self.weights.len() => l + 1,
+            Some(l) => {
+                return Err(ModelError::Run(format!(
+                    "layer {l} asked for; the decoder has {}",
+                    self.weights.len()
+                )))
+            }
+            None => self.head_layers,
+        };
+        if past.len() < 2 * layers {
             return Err(ModelError::Run(format!(
-                "the cache holds {} layers, the head's passes need {}",
+                "the cache holds {} layers, the pass needs {layers}",
                 past.len() / 2,
-                self.layers()
             )));
         }
         let s = ids.len();
@@ -301,10 +320,10 @@ impl LayerStack {
             .map_err(run_err)?
             .into_tvalue();
         let n_inputs = 5 + self.weight_inputs.len();
-        let mut kv = Vec::with_capacity(2 * self.layers());
+        let mut kv = Vec::with_capacity(2 * layers);
         let mut hidden = Vec::new();
         let mut decoded: Vec<Option<Arc<Tensor>>> = vec![None; self.weight_inputs.len()];
-        for (l, weights) in self.weights.iter().enumerate() {
+        for (l, weights) in self.weights[..layers].iter().enumerate() {
             let mut inputs: TVec<Option<TValue>> = tvec![None; n_inputs];
             inputs[self.stream_input] = Some(stream);
             inputs[self.positions_input] = Some(positions.clone());
@@ -327,7 +346,18 @@ impl LayerStack {
                 hidden.push(view.iter().copied().collect());
             }
         }
-        Ok(StackOutput { kv, hidden })
+        let last = match through {
+            Some(_) => Some(
+                stream
+                    .to_plain_array_view::<f32>()
+                    .map_err(run_err)?
+                    .iter()
+                    .copied()
+                    .collect(),
+            ),
+            None => None,
+        };
+        Ok(StackOutput { kv, hidden, last })
     }
 }
 

@@ -6,8 +6,8 @@
 //! [`weights`] expands the quantized blocks → [`layers`] (the head's layers, one
 //! layer's plan run per layer) or [`decoder`] (the whole network) runs them, carrying
 //! a [`kv::KvCache`] the caller owns; [`lens`] reads how likely the model finds a
-//! text's tokens from the head's last layer. [`kernels`] checks the matrix kernels of the
-//! build at hand.
+//! text's tokens from one layer's residual stream (the head's pass, or a pass of the
+//! layer stack run further). [`kernels`] checks the matrix kernels of the build at hand.
 
 pub mod decoder;
 pub mod error;

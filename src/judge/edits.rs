@@ -39,6 +39,29 @@ pub fn edited<S: AsRef<str>>(a: &[S], b: &[S]) -> Option<Vec<usize>> {
     small.then_some(diff)
 }
 
+/// The parts in which two responses differ, where they are one edit apart, given
+/// each part's count of predicted tokens: [`edited`], and the edited parts hold about
+/// as many tokens on both sides. What [`edit_value`] reads, known before the model
+/// runs (a check reads the likelihood of such responses only).
+pub fn edited_tokens<S: AsRef<str>>(
+    a: &[S],
+    b: &[S],
+    tokens_a: &[usize],
+    tokens_b: &[usize],
+) -> Option<Vec<usize>> {
+    if tokens_a.len() != a.len() || tokens_b.len() != b.len() {
+        return None;
+    }
+    let diff = edited(a, b)?;
+    let sum = |tokens: &[usize]| diff.iter().map(|&i| tokens[i]).sum::<usize>();
+    let (ta, tb) = (sum(tokens_a), sum(tokens_b));
+    let (lo, hi) = (ta.min(tb) as f64, ta.max(tb) as f64);
+    if lo == 0.0 || hi > 1.5 * lo + 2.0 {
+        return None;
+    }
+    Some(diff)
+}
+
 /// The edit between two responses, given each part's text and its own likelihood
 /// (mean log-probability of its tokens, and their count): the edited parts and the
 /// value, the first's summed log-probability over them less the second's. `None`
@@ -49,16 +72,8 @@ pub fn edit_value<S: AsRef<str>>(
     lik_a: &[(f32, usize)],
     lik_b: &[(f32, usize)],
 ) -> Option<(Vec<usize>, f64)> {
-    if lik_a.len() != a.len() || lik_b.len() != b.len() {
-        return None;
-    }
-    let diff = edited(a, b)?;
-    let tokens = |lik: &[(f32, usize)]| diff.iter().map(|&i| lik[i].1).sum::<usize>();
-    let (ta, tb) = (tokens(lik_a), tokens(lik_b));
-    let (lo, hi) = (ta.min(tb) as f64, ta.max(tb) as f64);
-    if lo == 0.0 || hi > 1.5 * lo + 2.0 {
-        return None;
-    }
+    let tokens = |lik: &[(f32, usize)]| lik.iter().map(|l| l.1).collect::<Vec<_>>();
+    let diff = edited_tokens(a, b, &tokens(lik_a), &tokens(lik_b))?;
     let total = |lik: &[(f32, usize)]| -> f64 {
         diff.iter()
             .map(|&i| lik[i])
@@ -161,6 +176,10 @@ mod tests {
         );
         // parts and likelihoods must agree in number
         assert_eq!(edit_value(&a, &b, &lik(1, -1.0, 2), &lik(2, -1.0, 2)), None);
+        // the same gate from token counts alone, before any likelihood is read
+        assert_eq!(edited_tokens(&a, &b, &[2, 2], &[2, 9]), None);
+        assert_eq!(edited_tokens(&a, &b, &[2, 8], &[2, 9]), Some(vec![1]));
+        assert_eq!(edited_tokens(&a, &b, &[2], &[2, 9]), None);
     }
 
     #[test]

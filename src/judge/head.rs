@@ -88,6 +88,9 @@ pub enum HeadError {
     UnsupportedFormat { found: String },
     #[error("the judge head's {field} is {value}; it must be positive")]
     NotPositive { field: &'static str, value: f32 },
+    /// The lens reads one layer per check: a score's likelihood and the edit share it.
+    #[error("the judge head reads the likelihood at layer {likelihood} and the edit at layer {edit}; both must be one layer")]
+    LensLayers { likelihood: usize, edit: usize },
     #[error("the judge head's {field} has {got} values; expected {expected}")]
     Shape {
         field: &'static str,
@@ -530,6 +533,12 @@ impl Head {
                     value: e.tau,
                 });
             }
+            if let Some(l) = f.likelihood.as_ref().filter(|l| l.layer != e.layer) {
+                return Err(HeadError::LensLayers {
+                    likelihood: l.layer,
+                    edit: e.layer,
+                });
+            }
         }
         let dimensions = if f.dimensions.is_empty() {
             (1..=k)
@@ -633,6 +642,13 @@ impl Head {
         self.edit.is_some()
     }
 
+    /// The layer the edit between two responses is read at, if the head weighs edits.
+    /// It may lie past the head's layers: a check then reads it in a pass of its own,
+    /// for responses one edit apart only.
+    pub fn edit_layer(&self) -> Option<usize> {
+        self.edit.as_ref().map(|e| e.layer)
+    }
+
     /// The column that carries the edit term, if the head has one.
     pub fn edit_dimension(&self) -> Option<&Dimension> {
         self.edit.as_ref().map(|e| &self.dimensions[e.dimension])
@@ -672,9 +688,15 @@ impl Head {
         }
     }
 
-    /// Whether a model exporting these layers gives the head what it reads.
+    /// Whether a model exporting these layers gives the head's pass what it reads:
+    /// its layers, and the likelihood's layer if a score reads it (the edit's layer
+    /// need not be exported, [`Head::edit_layer`]).
     pub fn readable_from(&self, exported: &[usize]) -> bool {
-        self.layers.iter().all(|l| exported.contains(l)) && exported.contains(&self.lens_layer())
+        self.layers.iter().all(|l| exported.contains(l))
+            && self
+                .likelihood
+                .as_ref()
+                .is_none_or(|l| exported.contains(&l.layer))
     }
 
     /// `w(p)` from a principle's features: one weight per dimension.
@@ -1206,6 +1228,9 @@ mod tests {
         let h = Head::from_json(&v.to_string()).unwrap();
         assert!(h.reads_edits() && h.reads_likelihood());
         assert_eq!(h.lens_layer(), 7);
+        assert_eq!(h.edit_layer(), Some(7));
+        // read in a pass of its own where a head pass does not reach it
+        assert!(h.readable_from(&[3, 5]));
         let a = ["Same. ", "It is 56."];
         let b = ["Same. ", "It is 54."];
         let lik_a = [(-1.0, 2), (-2.0, 4)];
@@ -1237,6 +1262,11 @@ mod tests {
         v["edit"] = serde_json::json!({"layer": 7, "tau": 2.0, "dimension": 1});
         let e = Head::from_json(&v.to_string()).unwrap_err().to_string();
         assert!(e.contains("edit.dimension"), "{e}");
+        // one lens layer for the likelihood and the edit
+        v["edit"] = serde_json::json!({"layer": 7, "tau": 2.0, "dimension": 0});
+        v["likelihood"] = serde_json::json!({"layer": 5, "weights": [0.5], "mean": -4.0});
+        let e = Head::from_json(&v.to_string()).unwrap_err().to_string();
+        assert!(e.contains("layer 5 and the edit at layer 7"), "{e}");
     }
 
     #[test]

@@ -160,11 +160,12 @@ impl Judge {
         ];
         let model = Model::load(&files.manifest, files.onnx)?;
         // The embedded head is used only with the model it was trained on, converted
-        // so that it exports the layer the head reads.
+        // so that it exports the layers the head reads.
         let head = Some(Head::default_head()).filter(|h| {
             h.model == files.manifest.name
                 && h.hidden == arch.hidden
                 && h.readable_from(&model.hidden_layers())
+                && h.edit_layer().is_none_or(|l| l < arch.layers)
         });
         Ok(Judge {
             scoring: if head.is_some() {

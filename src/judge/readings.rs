@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use super::{Judge, JudgeError, Scoring};
 use crate::engine::{KvCache, Likelihood, ModelError, PooledLayers};
-use crate::judge::evidence;
+use crate::judge::{edits, evidence};
 use crate::text::{prompt, repeats};
 
 /// What the trained head has read: the last conversation's keys and values, and the
@@ -44,7 +44,9 @@ struct Remembered {
     /// Each part's share of the pooled state, as the head's features (empty without
     /// a head).
     parts: Vec<Vec<f32>>,
-    /// How likely the model found its tokens (`None` when not read).
+    /// How likely the model found its tokens, read at the head's lens layer (`None`
+    /// when not read): in the head's pass where it runs that layer, else in a pass of
+    /// its own ([`Judge::read_lens_apart`]).
     likelihood: Option<Likelihood>,
 }
 
@@ -385,6 +387,7 @@ impl Judge {
                 );
             }
         }
+        tokens += self.read_lens_apart(readings, context, branches)?;
         let reading = Reading {
             conversation: readings.context_state.clone(),
             responses: branches
@@ -426,6 +429,84 @@ impl Judge {
                 .collect(),
         };
         Ok((reading, tokens))
+    }
+
+    /// Where the head's lens layer lies past the layers its pass runs (the edit
+    /// between two responses is read at the model's last layer,
+    /// [`crate::judge::Head::edit_layer`]): the likelihood there of each response one
+    /// edit apart from another (or of every response, with [`Judge::read_likelihood`]),
+    /// in a pass of their own: the conversation, then those responses, through that
+    /// layer. Other responses get none, since the edit is its only reader, so a check of
+    /// responses that are not one edit apart costs nothing more. Returns the tokens
+    /// run. Where the whole decoder has replaced the layer stack (after reasoning),
+    /// nothing is read and the edit stays out of the verdicts.
+    fn read_lens_apart(
+        &self,
+        readings: &mut Readings,
+        context: &[u32],
+        branches: &[Branch],
+    ) -> Result<usize, JudgeError> {
+        let Some(head) = &self.head else {
+            return Ok(0);
+        };
+        let layer = head.lens_layer();
+        if !(head.reads_edits() || self.read_likelihood)
+            || self.model.hidden_layers().contains(&layer)
+        {
+            return Ok(0);
+        }
+        // each part's count of predicted tokens, as [`Likelihood::part_tokens`] counts
+        let counts = |b: &Branch| -> Vec<usize> {
+            (0..b.parts.len())
+                .map(|p| {
+                    b.token_parts
+                        .iter()
+                        .skip(1)
+                        .filter(|t| **t == Some(p))
+                        .count()
+                })
+                .collect()
+        };
+        let one_edit_apart = |a: &Branch| {
+            branches.iter().any(|b| {
+                a.ids != b.ids
+                    && edits::edited_tokens(&a.parts, &b.parts, &counts(a), &counts(b)).is_some()
+            })
+        };
+        let mut need: Vec<&Branch> = Vec::new();
+        for b in branches {
+            let read = readings.responses[&b.ids].likelihood.is_some();
+            if !read
+                && !need.iter().any(|n| n.ids == b.ids)
+                && (self.read_likelihood || one_edit_apart(b))
+            {
+                need.push(b);
+            }
+        }
+        let lens: Vec<usize> = need.iter().map(|b| b.ids.len()).collect();
+        let mut tokens = 0;
+        for batch in token_batches(&lens, RESPONSE_PASS_TOKENS) {
+            let batch = &need[batch];
+            let ids: Vec<Vec<u32>> = batch.iter().map(|b| b.ids.clone()).collect();
+            let token_parts: Vec<Vec<Option<usize>>> =
+                batch.iter().map(|b| b.token_parts.clone()).collect();
+            let parts: Vec<usize> = batch.iter().map(|b| b.parts.len()).collect();
+            let read =
+                match self
+                    .model
+                    .likelihoods_through(layer, context, &ids, &token_parts, &parts)
+                {
+                    Err(ModelError::NoLayerStack) => return Ok(tokens),
+                    read => read?,
+                };
+            tokens += context.len() + ids.iter().map(Vec::len).sum::<usize>();
+            for (ids, likelihood) in ids.iter().zip(read) {
+                if let Some(r) = readings.responses.get_mut(ids) {
+                    r.likelihood = Some(likelihood);
+                }
+            }
+        }
+        Ok(tokens)
     }
 
     /// Each principle's text read after [`prompt::PRINCIPLE_INTRO`], pooled like

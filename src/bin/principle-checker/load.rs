@@ -83,10 +83,11 @@ fn describe(judge: &Judge) -> String {
                     readers.join(", ")
                 )
             };
-            let edits = if edit.is_some() {
-                "; where two responses are one small edit apart, also which version of the edit the model finds likelier"
-            } else {
-                ""
+            let edits = match h.edit_layer() {
+                Some(layer) if edit.is_some() => format!(
+                    "; where two responses are one small edit apart, also which version of the edit the model finds likelier (read at layer {layer})"
+                ),
+                _ => String::new(),
             };
             format!(
                 "trained head (layers {}-{}; dimensions with held-out accuracy under their principles: {}{likelihood}{edits}; table in BENCHMARKS.md)",
