@@ -97,17 +97,29 @@ pub struct Likelihood {
 }
 
 impl Likelihood {
+    /// Each part's count of predicted tokens (token 0, which nothing predicts, is in
+    /// none): what [`Likelihood::part_tokens`] holds, known before the model runs.
+    pub fn part_token_counts(token_parts: &[Option<usize>], parts: usize) -> Vec<usize> {
+        let mut counts = vec![0usize; parts];
+        for p in token_parts.iter().skip(1).flatten() {
+            counts[*p] += 1;
+        }
+        counts
+    }
+
     /// From [`super::lens::Lens::log_probs`] (whose entry 0 predicts nothing).
     pub fn of(log_probs: &[f32], token_parts: &[Option<usize>], parts: usize) -> Likelihood {
         let n = log_probs.len().saturating_sub(1).max(1) as f32;
         let mut by_part = vec![0f32; parts];
-        let mut counts = vec![0usize; parts];
         for (lp, part) in log_probs.iter().zip(token_parts).skip(1) {
             if let Some(p) = part {
                 by_part[*p] += lp;
-                counts[*p] += 1;
             }
         }
+        let counts = Likelihood::part_token_counts(
+            &token_parts[..log_probs.len().min(token_parts.len())],
+            parts,
+        );
         Likelihood {
             mean: log_probs.iter().skip(1).sum::<f32>() / n,
             parts: by_part.iter().map(|s| s / n).collect(),

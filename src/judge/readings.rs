@@ -455,30 +455,22 @@ impl Judge {
         {
             return Ok(0);
         }
-        // each part's count of predicted tokens, as [`Likelihood::part_tokens`] counts
-        let counts = |b: &Branch| -> Vec<usize> {
-            (0..b.parts.len())
-                .map(|p| {
-                    b.token_parts
-                        .iter()
-                        .skip(1)
-                        .filter(|t| **t == Some(p))
-                        .count()
-                })
-                .collect()
-        };
-        let one_edit_apart = |a: &Branch| {
-            branches.iter().any(|b| {
-                a.ids != b.ids
-                    && edits::edited_tokens(&a.parts, &b.parts, &counts(a), &counts(b)).is_some()
+        let counts: Vec<Vec<usize>> = branches
+            .iter()
+            .map(|b| Likelihood::part_token_counts(&b.token_parts, b.parts.len()))
+            .collect();
+        let one_edit_apart = |i: usize| {
+            let a = &branches[i];
+            branches.iter().zip(&counts).any(|(b, cb)| {
+                a.ids != b.ids && edits::edited_tokens(&a.parts, &b.parts, &counts[i], cb).is_some()
             })
         };
         let mut need: Vec<&Branch> = Vec::new();
-        for b in branches {
+        for (i, b) in branches.iter().enumerate() {
             let read = readings.responses[&b.ids].likelihood.is_some();
             if !read
                 && !need.iter().any(|n| n.ids == b.ids)
-                && (self.read_likelihood || one_edit_apart(b))
+                && (self.read_likelihood || one_edit_apart(i))
             {
                 need.push(b);
             }
