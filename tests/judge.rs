@@ -635,3 +635,77 @@ fn responses_one_edit_apart_are_weighed_by_the_likelier_edit_and_no_others() {
     }
     assert!(moved > 0, "some principle weighs the edit");
 }
+
+/// The edit is read by running on from where the head's pass stopped, from streams
+/// kept only for the responses last read: read ahead one at a time, or after the
+/// response was dropped from the page and typed again, it weighs the same as read at
+/// once, and what is read once is not read again.
+#[test]
+fn an_edit_read_ahead_or_after_its_response_left_reads_as_at_once() {
+    // its own judge: the shared one's readings change under the tests running beside
+    let judge = Judge::new(common::files()).unwrap();
+    let conv = "Human: Tom has 3 boxes with 12 eggs in each. How many eggs does he have?";
+    let [right, wrong, refusal] = [
+        "Tom has 3 boxes. Each box holds 12 eggs. So he has 3 × 12 = 36 eggs. The answer is 36.",
+        "Tom has 3 boxes. Each box holds 12 eggs. So he has 3 × 12 = 38 eggs. The answer is 38.",
+        "I'm sorry, but I can't help with that request.",
+    ]
+    .map(String::from);
+    let pair = [right.clone(), wrong.clone()];
+    let some = principles("research-1");
+    let edit_of = |r: &CheckResult| -> Vec<f64> {
+        r.verdicts
+            .iter()
+            .map(|v| {
+                v.pairs[0]
+                    .evidence
+                    .as_ref()
+                    .unwrap()
+                    .edit
+                    .as_ref()
+                    .unwrap()
+                    .per_part
+            })
+            .collect()
+    };
+    let at_once = check_all(&judge, conv, &pair, &some).unwrap();
+
+    judge.forget_readings();
+    judge
+        .read_ahead(conv, std::slice::from_ref(&right))
+        .unwrap();
+    // the first response left the page, then came back with its edited copy
+    judge
+        .read_ahead(conv, std::slice::from_ref(&refusal))
+        .unwrap();
+    let back = judge.read_ahead(conv, &pair).unwrap();
+    let (right_ids, wrong_ids) = (
+        judge
+            .response_states(conv, std::slice::from_ref(&right))
+            .unwrap()
+            .responses[0]
+            .len(),
+        judge
+            .response_states(conv, std::slice::from_ref(&wrong))
+            .unwrap()
+            .responses[0]
+            .len(),
+    );
+    // both responses read by the head's pass (the first again: its stream was let go),
+    // then the conversation and both through the layers past the head's
+    let context = judge
+        .response_states(conv, std::slice::from_ref(&right))
+        .unwrap()
+        .context
+        .len();
+    assert_eq!(back, 2 * (right_ids + wrong_ids) + context);
+    let later = check_all(&judge, conv, &pair, &some).unwrap();
+    assert_eq!(later.tokens_processed, 0);
+    for (a, b) in edit_of(&at_once).iter().zip(edit_of(&later)) {
+        assert!((a - b).abs() < 1e-4, "{a} vs {b}");
+    }
+    for (a, b) in at_once.verdicts.iter().zip(&later.verdicts) {
+        let (pa, pb) = (a.pairs[0].p_first(), b.pairs[0].p_first());
+        assert!((pa - pb).abs() < 1e-4, "{}: {pa} vs {pb}", a.principle_id);
+    }
+}

@@ -4,6 +4,7 @@
 mod common;
 mod faults;
 
+use principle_checker::engine::lens::LENS_VOCAB;
 use principle_checker::engine::manifest::{MODEL_FILE, TOKENIZER_FILE};
 use principle_checker::engine::tokenizer::TextTokenizer;
 use principle_checker::engine::{Model, ModelError, ModelFiles};
@@ -484,12 +485,14 @@ fn the_lens_finds_a_falsehood_less_likely_and_its_parts_add_up() {
     assert!(unexported.iter().all(|r| r.likelihood.is_none()));
 }
 
-/// A pass through layers past the head's ([`Model::likelihoods_through`], what the
-/// edit between two responses is read with) reads the lens where it stops: through the
-/// head's last layer it gives what the head's own pass reads there, at the model's
-/// last layer the fact is likelier too, and a layer past the decoder is refused.
+/// A pass past the head's layers ([`Model::deepen`] and [`Model::likelihoods_after`],
+/// what the edit between two responses is read with) continues the head's pass from
+/// its last layer: at the model's last layer, whose lens is the final norm and the
+/// output matrix, it gives the whole decoder's own log-probabilities over the lens's
+/// vocabulary (the fact is the likelier); a layer past the decoder is refused, and once the whole decoder
+/// has replaced the layer stack there is nothing to continue.
 #[test]
-fn a_pass_through_later_layers_reads_the_lens_where_it_stops() {
+fn a_pass_past_the_heads_layers_continues_it_and_reads_the_models_own_prediction() {
     let files = common::files();
     let tokenizer = TextTokenizer::from_bytes(&files.tokenizer).unwrap();
     let layers = files.manifest.architecture.layers;
@@ -503,31 +506,71 @@ fn a_pass_through_later_layers_reads_the_lens_where_it_stops() {
         .collect();
     let token_parts: Vec<Vec<Option<usize>>> =
         branches.iter().map(|b| vec![Some(0); b.len()]).collect();
-    let prefix = model.prefill(&model.empty_cache(), &context).unwrap();
-    let head_pass = model
-        .pooled_parts(&prefix, &[], &branches, &token_parts, &[1, 1], Some(24))
+    let prefilled = model
+        .prefill_with_state(&model.empty_cache(), &context)
         .unwrap();
-    let through = model
-        .likelihoods_through(24, &context, &branches, &token_parts, &[1, 1])
+    let read = model
+        .pooled_parts(
+            &prefilled.cache,
+            &[],
+            &branches,
+            &token_parts,
+            &[1, 1],
+            None,
+        )
         .unwrap();
-    for (h, t) in head_pass.iter().zip(&through) {
-        let h = h.likelihood.as_ref().unwrap();
-        assert!((h.mean - t.mean).abs() < 1e-3, "{h:?} vs {t:?}");
-        assert_eq!(h.part_tokens, t.part_tokens);
-    }
-    let last = model
-        .likelihoods_through(layers - 1, &context, &branches, &token_parts, &[1, 1])
+    let streams: Vec<&[f32]> = read.iter().map(|r| r.stream.as_slice()).collect();
+    let last = layers - 1;
+    let deep = model.deepen(last, &prefilled.stream).unwrap();
+    assert_eq!(deep.len(), context.len());
+    let after = model
+        .likelihoods_after(last, &deep, &branches, &streams, &token_parts, &[1, 1])
         .unwrap();
-    println!("layer {}: 56 {:?}, 54 {:?}", layers - 1, last[0], last[1]);
+    println!("layer {last}: 56 {:?}, 54 {:?}", after[0], after[1]);
     assert!(
-        last[0].mean > last[1].mean,
+        after[0].mean > after[1].mean,
         "the model's own prediction: 56"
     );
-    assert!(
-        (last[0].mean - through[0].mean).abs() > 1e-3,
-        "another layer"
-    );
+    // one branch alone reads the same as beside another
+    let alone = model
+        .likelihoods_after(
+            last,
+            &deep,
+            &branches[1..],
+            &streams[1..],
+            &token_parts[1..],
+            &[1],
+        )
+        .unwrap();
+    assert!((alone[0].mean - after[1].mean).abs() < 1e-4);
     assert!(model
-        .likelihoods_through(layers, &context, &branches, &token_parts, &[1, 1])
+        .likelihoods_after(layers, &deep, &branches, &streams, &token_parts, &[1, 1])
         .is_err());
+    // the whole decoder's logits after each prefix of a branch predict its next token
+    let (_, cache) = model.forward(&model.empty_cache(), &context).unwrap();
+    for (b, l) in branches.iter().zip(&after) {
+        let prefixes: Vec<Vec<u32>> = (1..b.len()).map(|n| b[..n].to_vec()).collect();
+        let logits = model.forward_branches(&cache, &prefixes).unwrap();
+        let own: f32 = logits
+            .iter()
+            .zip(&b[1..])
+            .map(|(row, &next)| {
+                // the lens normalizes over the commonest ids and the token itself
+                let next = next as usize;
+                let mut over: Vec<f32> = row[..LENS_VOCAB].to_vec();
+                if next >= LENS_VOCAB {
+                    over.push(row[next]);
+                }
+                let max = over.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let sum: f32 = over.iter().map(|x| (x - max).exp()).sum();
+                row[next] - max - sum.ln()
+            })
+            .sum::<f32>()
+            / (b.len() - 1) as f32;
+        assert!((own - l.mean).abs() < 1e-3, "{own} vs {l:?}");
+    }
+    assert!(matches!(
+        model.deepen(last, &prefilled.stream),
+        Err(ModelError::NoLayerStack)
+    ));
 }

@@ -8,7 +8,7 @@ use tract_onnx::prelude::*;
 
 use super::error::ModelError;
 use super::kv::KvCache;
-use super::layers::LayerStack;
+use super::layers::{LayerStack, StackInput};
 use super::lens::Lens;
 use super::manifest::{Architecture, Manifest};
 use super::onnx::{parse, Parsed};
@@ -42,13 +42,11 @@ struct Graphs {
     parsed: Option<Parsed>,
 }
 
-/// What a pass is for: the trained head's hidden states (no logits), logits, or
-/// the layer stack run through a given layer, whose stream it returns.
+/// What a pass is for: the trained head's hidden states (no logits), or logits.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Pass {
     Head,
     Logits,
-    Through(usize),
 }
 
 /// One runnable graph and where its inputs and outputs sit.
@@ -80,6 +78,21 @@ pub struct BranchReading {
     pub parts: Vec<PooledLayers>,
     /// How likely the model found its tokens, when a lens layer was asked for.
     pub likelihood: Option<Likelihood>,
+    /// Its tokens' residual stream at the last exported layer, `[tokens × hidden]`:
+    /// what a pass reading further starts from ([`Model::likelihoods_after`]).
+    pub stream: Vec<f32>,
+}
+
+/// A conversation read by [`Model::prefill_with_state`].
+pub struct Prefilled {
+    /// The cache, extended by the tokens run.
+    pub cache: KvCache,
+    /// The last token's state at every exported layer (`[layer][hidden]`): where the
+    /// assistant's reply begins.
+    pub state: PooledLayers,
+    /// The tokens run, their residual stream at the last exported layer
+    /// (`[tokens × hidden]`): what [`Model::deepen`] continues.
+    pub stream: Vec<f32>,
 }
 
 /// The mean log-probability of a text's tokens (each read at the token before it),
@@ -319,19 +332,20 @@ impl Model {
         };
         match (stack, full) {
             (Some(stack), _) => {
-                let through = match pass {
-                    Pass::Through(l) => Some(l),
-                    _ => None,
-                };
-                let out = stack.run(&cache.tensors, ids, positions, bias, want_hidden, through)?;
+                let out = stack.run(
+                    &cache.tensors,
+                    StackInput::Ids(ids),
+                    positions,
+                    bias,
+                    want_hidden,
+                    None,
+                )?;
                 Ok(RunOutput {
                     logits: Vec::new(),
                     kv: out.kv,
-                    hidden: out.last.map_or(out.hidden, |last| vec![last]),
+                    hidden: out.hidden,
                 })
             }
-            // the whole decoder exports only the head's layers
-            (None, Some(_)) if matches!(pass, Pass::Through(_)) => Err(ModelError::NoLayerStack),
             (None, Some(full)) if !full.hidden_outputs.is_empty() => {
                 self.run(&full, cache, ids, positions, bias, ends, want_hidden)
             }
@@ -367,12 +381,13 @@ impl Model {
     /// exported layer (`[layer][hidden]`): the conversation's state where the
     /// assistant's reply begins, which the head's request-dependent scores read. The
     /// last token is always among those run, however much of `cache` an edit kept.
+    /// Also every token's stream at the last exported layer, for [`Model::deepen`].
     pub fn prefill_with_state(
         &self,
         cache: &KvCache,
         ids: &[u32],
-    ) -> Result<(KvCache, PooledLayers), ModelError> {
-        let (out, cache) = self.extend_run(Pass::Head, cache, ids, true)?;
+    ) -> Result<Prefilled, ModelError> {
+        let (mut out, cache) = self.extend_run(Pass::Head, cache, ids, true)?;
         let width = self.arch.hidden;
         let last = ids.len() - 1;
         let state = out
@@ -380,7 +395,11 @@ impl Model {
             .iter()
             .map(|flat| flat[last * width..(last + 1) * width].to_vec())
             .collect();
-        Ok((cache, state))
+        Ok(Prefilled {
+            cache,
+            state,
+            stream: out.hidden.pop().unwrap_or_default(),
+        })
     }
 
     fn extend(
@@ -522,22 +541,63 @@ impl Model {
                     mean,
                     parts: sums,
                     likelihood,
+                    stream: out
+                        .hidden
+                        .last()
+                        .map(|flat| flat[rows.start * width..rows.end * width].to_vec())
+                        .unwrap_or_default(),
                 })
             })
             .collect()
     }
 
-    /// How likely the model finds each branch's tokens after `shared` (each token read
-    /// at the one before it, through the lens, [`super::lens`]), read at `layer`, which
-    /// may lie past the head's last: the layer stack runs the conversation and the
-    /// branches from an empty cache through that layer. For what a head pass does not
-    /// run (the edit of two responses, read at the model's last layer); fails with
-    /// [`ModelError::NoLayerStack`] once the whole decoder has replaced the stack.
-    pub fn likelihoods_through(
+    /// The layer stack, for a pass past the head's layers; fails with
+    /// [`ModelError::NoLayerStack`] once the whole decoder has replaced it.
+    fn stack(&self) -> Result<Arc<LayerStack>, ModelError> {
+        self.graphs()
+            .features
+            .clone()
+            .ok_or(ModelError::NoLayerStack)
+    }
+
+    /// The conversation's cache for the layers after the last exported one, through
+    /// `layer`: its `stream` ([`Prefilled::stream`], every token's) run on from where
+    /// the head's pass stopped, for [`Model::likelihoods_after`]. The head's layers are
+    /// not run again.
+    pub fn deepen(&self, layer: usize, stream: &[f32]) -> Result<KvCache, ModelError> {
+        let stack = self.stack()?;
+        let from = stack.layers();
+        let tokens = stream.len() / self.arch.hidden;
+        let empty = self.empty_cache();
+        let (positions, bias, _) = layout(0, tokens, &[]);
+        let out = stack.run(
+            &empty.tensors,
+            StackInput::Stream { rows: stream, from },
+            &positions,
+            bias,
+            false,
+            Some(layer),
+        )?;
+        Ok(KvCache {
+            tensors: out.kv,
+            len: tokens,
+        })
+    }
+
+    /// How likely the model finds each branch's tokens (each token read at the one
+    /// before it, through the lens, [`super::lens`]) at `layer`, past the head's last:
+    /// each branch's `streams` entry ([`BranchReading::stream`]) run on from where the
+    /// head's pass stopped, side by side after the conversation's `deep` cache
+    /// ([`Model::deepen`], through the same layer). For what a head pass does not run
+    /// (the edit of two responses, read at the model's last layer) at the cost of the
+    /// layers past the head's only; fails with [`ModelError::NoLayerStack`] once the
+    /// whole decoder has replaced the layer stack.
+    pub fn likelihoods_after(
         &self,
         layer: usize,
-        shared: &[u32],
+        deep: &KvCache,
         branches: &[Vec<u32>],
+        streams: &[&[f32]],
         token_parts: &[Vec<Option<usize>>],
         parts: &[usize],
     ) -> Result<Vec<Likelihood>, ModelError> {
@@ -545,19 +605,37 @@ impl Model {
             .lens
             .as_ref()
             .ok_or_else(|| ModelError::MissingTensor("final_norm.w".into()))?;
+        let stack = self.stack()?;
         let width = self.arch.hidden;
-        let out = self.run_branches(
-            Pass::Through(layer),
-            &self.empty_cache(),
-            shared,
-            branches,
+        if branches.is_empty()
+            || branches.len() != streams.len()
+            || branches
+                .iter()
+                .zip(streams)
+                .any(|(b, s)| b.is_empty() || s.len() != b.len() * width)
+        {
+            return Err(ModelError::Run(
+                "every branch needs its tokens' stream, at least one token".into(),
+            ));
+        }
+        let lens_of: Vec<usize> = branches.iter().map(Vec::len).collect();
+        let (positions, bias, _) = layout(deep.len, 0, &lens_of);
+        let rows = streams.concat();
+        let out = stack.run(
+            &deep.tensors,
+            StackInput::Stream {
+                rows: &rows,
+                from: stack.layers(),
+            },
+            &positions,
+            bias,
             false,
+            Some(layer),
         )?;
         let stream = out
-            .hidden
-            .first()
+            .last
             .ok_or_else(|| ModelError::Run("the pass returned no stream".into()))?;
-        branch_rows(shared.len(), branches)
+        branch_rows(0, branches)
             .enumerate()
             .map(|(b, rows)| {
                 let rows = &stream[rows.start * width..rows.end * width];
@@ -619,32 +697,13 @@ impl Model {
                 "every branch needs at least one token".into(),
             ));
         }
-        // visible to every row: the cache, then the shared tokens
-        let p = cache.len + shared.len();
-        let s: usize = shared.len() + branches.iter().map(Vec::len).sum::<usize>();
-        let total = cache.len + s;
-        let mut ids = Vec::with_capacity(s);
-        let mut positions = Vec::with_capacity(s);
-        let mut ends = Vec::with_capacity(branches.len());
-        let mut bias = vec![MASKED; s * total];
-        for (i, &id) in shared.iter().enumerate() {
-            let row = i * total;
-            bias[row..row + cache.len + i + 1].fill(0.0);
-            ids.push(id);
-            positions.push((cache.len + i) as i64);
-        }
-        for b in branches {
-            // a branch's tokens sit after the shared ones and the earlier branches
-            let start = ids.len() - shared.len();
-            for (t, &id) in b.iter().enumerate() {
-                let row = (shared.len() + start + t) * total;
-                bias[row..row + p].fill(0.0);
-                bias[row + p + start..row + p + start + t + 1].fill(0.0);
-                ids.push(id);
-                positions.push((p + t) as i64);
-            }
-            ends.push(ids.len() - 1);
-        }
+        let lens: Vec<usize> = branches.iter().map(Vec::len).collect();
+        let (positions, bias, ends) = layout(cache.len, shared.len(), &lens);
+        let ids: Vec<u32> = shared
+            .iter()
+            .chain(branches.iter().flatten())
+            .copied()
+            .collect();
         self.pass(pass, cache, &ids, &positions, bias, &ends, want_hidden)
     }
 
@@ -744,6 +803,38 @@ const MASKED: f32 = -1e9;
 
 pub(super) fn run_err(e: TractError) -> ModelError {
     ModelError::Run(format!("{e:#}"))
+}
+
+/// Positions, `[rows, past + rows]` attention bias and each branch's last row for a
+/// pass of `shared` rows continuing `past` cached tokens causally, then branches of
+/// the given lengths, each of which sees the cache, all of `shared` and its own
+/// earlier rows, never another branch.
+fn layout(past: usize, shared: usize, branches: &[usize]) -> (Vec<i64>, Vec<f32>, Vec<usize>) {
+    // visible to every row: the cache, then the shared tokens
+    let p = past + shared;
+    let s = shared + branches.iter().sum::<usize>();
+    let total = past + s;
+    let mut positions = Vec::with_capacity(s);
+    let mut ends = Vec::with_capacity(branches.len());
+    let mut bias = vec![MASKED; s * total];
+    for i in 0..shared {
+        let row = i * total;
+        bias[row..row + past + i + 1].fill(0.0);
+        positions.push((past + i) as i64);
+    }
+    let mut start = 0;
+    for &len in branches {
+        // a branch's rows sit after the shared ones and the earlier branches
+        for t in 0..len {
+            let row = (shared + start + t) * total;
+            bias[row..row + p].fill(0.0);
+            bias[row + p + start..row + p + start + t + 1].fill(0.0);
+            positions.push((p + t) as i64);
+        }
+        start += len;
+        ends.push(shared + start - 1);
+    }
+    (positions, bias, ends)
 }
 
 /// The rows of each branch in a pass that ran `shared` tokens, then the branches

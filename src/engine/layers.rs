@@ -125,6 +125,16 @@ impl Weight {
     }
 }
 
+/// What a pass of the stack starts from.
+pub enum StackInput<'a> {
+    /// Token ids: their embedding rows go into layer 0.
+    Ids(&'a [u32]),
+    /// A residual stream `[tokens × hidden]` that earlier layers left: it goes into
+    /// layer `from`. A pass that reads further than the head continues the head's
+    /// pass this way instead of running its layers again.
+    Stream { rows: &'a [f32], from: usize },
+}
+
 /// One pass: the cache slots of every computed layer (key then value), the
 /// residual stream of each exported layer when asked, `[tokens × hidden]`, and for a
 /// pass run through a given layer, that layer's stream.
@@ -274,14 +284,14 @@ impl LayerStack {
         self.head_layers
     }
 
-    /// Runs `ids` after `past` (two tensors per computed layer) with the given
-    /// positions and `[tokens, past + tokens]` attention bias: through the last
-    /// exported layer, or with `through`, through that layer, whose stream is then
-    /// returned as [`StackOutput::last`].
+    /// Runs `input` after `past` (two tensors per layer the pass computes, from the
+    /// input's first layer on) with the given positions and `[tokens, past + tokens]`
+    /// attention bias: through the last exported layer, or with `through`, through
+    /// that layer, whose stream is then returned as [`StackOutput::last`].
     pub fn run(
         &self,
         past: &[TValue],
-        ids: &[u32],
+        input: StackInput<'_>,
         positions: &[i64],
         bias: Vec<f32>,
         want_hidden: bool,
@@ -298,18 +308,32 @@ impl LayerStack {
             }
             None => self.head_layers,
         };
-        if past.len() < 2 * layers {
+        let s = positions.len();
+        let (first, rows) = match input {
+            StackInput::Ids(ids) => {
+                let mut rows = Vec::with_capacity(s * self.hidden);
+                for &id in ids {
+                    self.embedding.push_row(id as usize, &mut rows)?;
+                }
+                (0, rows)
+            }
+            StackInput::Stream { rows, from } => (from, rows.to_vec()),
+        };
+        if first >= layers || rows.len() != s * self.hidden {
             return Err(ModelError::Run(format!(
-                "the cache holds {} layers, the pass needs {layers}",
-                past.len() / 2,
+                "a stream of {} values into layer {first} for {s} positions, through layer {}",
+                rows.len(),
+                layers - 1
             )));
         }
-        let s = ids.len();
-        let total = bias.len() / s.max(1);
-        let mut rows = Vec::with_capacity(s * self.hidden);
-        for &id in ids {
-            self.embedding.push_row(id as usize, &mut rows)?;
+        if past.len() < 2 * (layers - first) {
+            return Err(ModelError::Run(format!(
+                "the cache holds {} layers, the pass needs {}",
+                past.len() / 2,
+                layers - first
+            )));
         }
+        let total = bias.len() / s.max(1);
         let mut stream = Tensor::from_shape(&[1, s, self.hidden], &rows)
             .map_err(run_err)?
             .into_tvalue();
@@ -320,16 +344,17 @@ impl LayerStack {
             .map_err(run_err)?
             .into_tvalue();
         let n_inputs = 5 + self.weight_inputs.len();
-        let mut kv = Vec::with_capacity(2 * layers);
+        let mut kv = Vec::with_capacity(2 * (layers - first));
         let mut hidden = Vec::new();
         let mut decoded: Vec<Option<Arc<Tensor>>> = vec![None; self.weight_inputs.len()];
-        for (l, weights) in self.weights[..layers].iter().enumerate() {
+        for (i, weights) in self.weights[first..layers].iter().enumerate() {
+            let l = first + i;
             let mut inputs: TVec<Option<TValue>> = tvec![None; n_inputs];
             inputs[self.stream_input] = Some(stream);
             inputs[self.positions_input] = Some(positions.clone());
             inputs[self.bias_input] = Some(bias.clone());
-            inputs[self.past_inputs[0]] = Some(past[2 * l].clone());
-            inputs[self.past_inputs[1]] = Some(past[2 * l + 1].clone());
+            inputs[self.past_inputs[0]] = Some(past[2 * i].clone());
+            inputs[self.past_inputs[1]] = Some(past[2 * i + 1].clone());
             for ((&at, w), slot) in self.weight_inputs.iter().zip(weights).zip(&mut decoded) {
                 inputs[at] = Some(w.value(slot)?);
             }

@@ -7,7 +7,7 @@
 //! layer's plan run per layer) or [`decoder`] (the whole network) runs them, carrying
 //! a [`kv::KvCache`] the caller owns; [`lens`] reads how likely the model finds a
 //! text's tokens from one layer's residual stream (the head's pass, or a pass of the
-//! layer stack run further). [`kernels`] checks the matrix kernels of the build at hand.
+//! layer stack run on past it). [`kernels`] checks the matrix kernels of the build at hand.
 
 pub mod decoder;
 pub mod error;
@@ -20,7 +20,7 @@ mod onnx;
 pub mod tokenizer;
 pub mod weights;
 
-pub use decoder::{mean_rows, BranchReading, Likelihood, Model, PooledLayers};
+pub use decoder::{mean_rows, BranchReading, Likelihood, Model, PooledLayers, Prefilled};
 pub use error::ModelError;
 pub use kv::KvCache;
 pub use manifest::{Architecture, Manifest, ModelFiles};

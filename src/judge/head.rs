@@ -643,8 +643,8 @@ impl Head {
     }
 
     /// The layer the edit between two responses is read at, if the head weighs edits.
-    /// It may lie past the head's layers: a check then reads it in a pass of its own,
-    /// for responses one edit apart only.
+    /// It may lie past the head's layers: a check then runs the layers after the
+    /// head's on from where its pass stopped, for responses one edit apart only.
     pub fn edit_layer(&self) -> Option<usize> {
         self.edit.as_ref().map(|e| e.layer)
     }
@@ -1229,7 +1229,7 @@ mod tests {
         assert!(h.reads_edits() && h.reads_likelihood());
         assert_eq!(h.lens_layer(), 7);
         assert_eq!(h.edit_layer(), Some(7));
-        // read in a pass of its own where a head pass does not reach it
+        // read by running on past the head's layers where its pass does not reach it
         assert!(h.readable_from(&[3, 5]));
         let a = ["Same. ", "It is 56."];
         let b = ["Same. ", "It is 54."];

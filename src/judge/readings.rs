@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::{Judge, JudgeError, Scoring};
-use crate::engine::{KvCache, Likelihood, ModelError, PooledLayers};
+use crate::engine::{KvCache, Likelihood, ModelError, PooledLayers, Prefilled};
 use crate::judge::{edits, evidence};
 use crate::text::{prompt, repeats};
 
@@ -29,6 +29,12 @@ pub(super) struct Readings {
     cache: Option<KvCache>,
     /// The conversation's state where the reply begins ([`Model::prefill_with_state`]).
     context_state: PooledLayers,
+    /// Every conversation token's stream at the head's last layer, and the cache of
+    /// the layers after it through the lens layer once a check needed it
+    /// ([`Judge::read_lens_apart`]): a pass reading past the head's layers continues
+    /// the head's pass instead of running the conversation again.
+    context_stream: Vec<f32>,
+    deep: Option<(usize, KvCache)>,
     responses: HashMap<Vec<u32>, Remembered>,
     /// Read by the whole decoder ([`Model::full_graph_built`]) rather than the head's graph.
     by_whole_decoder: bool,
@@ -45,9 +51,13 @@ struct Remembered {
     /// a head).
     parts: Vec<Vec<f32>>,
     /// How likely the model found its tokens, read at the head's lens layer (`None`
-    /// when not read): in the head's pass where it runs that layer, else in a pass of
-    /// its own ([`Judge::read_lens_apart`]).
+    /// when not read): in the head's pass where it runs that layer, else by running on
+    /// past the head's layers ([`Judge::read_lens_apart`]).
     likelihood: Option<Likelihood>,
+    /// Its tokens' stream at the head's last layer, where that pass continues from;
+    /// kept only while the response is among those last read and its likelihood is
+    /// still to read (a long response's is megabytes).
+    stream: Option<Vec<f32>>,
 }
 
 /// What the head reads of one conversation and its responses, every exported layer.
@@ -179,7 +189,7 @@ impl Judge {
         Ok(self
             .model
             .prefill_with_state(&self.model.empty_cache(), &context)?
-            .1)
+            .state)
     }
 
     /// Reads `responses` after the conversation ahead of a check, so that the check
@@ -277,7 +287,11 @@ impl Judge {
     ) -> Result<ResponseStates, JudgeError> {
         let responses = collapsed(responses);
         let (context, branches) = self.encode_reading(transcript, &responses)?;
-        let (cache, conversation) = self
+        let Prefilled {
+            cache,
+            state: conversation,
+            ..
+        } = self
             .model
             .prefill_with_state(&self.model.empty_cache(), &context)?;
         let branches: Vec<Vec<u32>> = branches.into_iter().map(|b| b.ids).collect();
@@ -305,36 +319,49 @@ impl Judge {
             }
             cached => {
                 // an edit keeps the conversation's cache up to its first changed token
-                let kept = match cached {
+                let (kept, mut context_stream) = match cached {
                     Some(cache) if readings.by_whole_decoder == whole => {
                         let same = common_prefix(&readings.context, context);
                         // at least one token to run: the last one's state is what follows
-                        cache.truncated(same.min(context.len().saturating_sub(1)))?
+                        let kept = cache.truncated(same.min(context.len().saturating_sub(1)))?;
+                        let mut stream = std::mem::take(&mut readings.context_stream);
+                        stream.truncate(kept.len() * self.model.architecture().hidden);
+                        (kept, stream)
                     }
-                    _ => self.model.empty_cache(),
+                    _ => (self.model.empty_cache(), Vec::new()),
                 };
-                let (cache, context_state) = self
+                let read = self
                     .model
                     .prefill_with_state(&kept, &context[kept.len()..])?;
                 tokens += context.len() - kept.len();
+                context_stream.extend_from_slice(&read.stream);
                 *readings = Readings {
                     context: context.to_vec(),
-                    cache: Some(cache.clone()),
-                    context_state,
+                    cache: Some(read.cache.clone()),
+                    context_state: read.state,
+                    context_stream,
+                    deep: None,
                     responses: HashMap::new(),
                     by_whole_decoder: whole,
                 };
-                cache
+                read.cache
             }
         };
+        let apart = self.lens_apart(branches);
+        // a response whose likelihood is read apart needs its stream, dropped once
+        // it left the responses read: it is read again
         let mut missing: Vec<&Branch> = branches
             .iter()
-            .filter(|b| {
-                readings
-                    .responses
-                    .get(&b.ids)
-                    .is_none_or(|r| r.token_parts != b.token_parts)
+            .enumerate()
+            .filter(|&(i, b)| {
+                readings.responses.get(&b.ids).is_none_or(|r| {
+                    r.token_parts != b.token_parts
+                        || (apart.as_ref().is_some_and(|(_, need)| need[i])
+                            && r.likelihood.is_none()
+                            && r.stream.is_none())
+                })
             })
+            .map(|(_, b)| b)
             .collect();
         missing.sort_unstable_by(|a, b| a.ids.cmp(&b.ids));
         missing.dedup_by(|a, b| a.ids == b.ids);
@@ -383,11 +410,19 @@ impl Judge {
                         token_parts,
                         parts,
                         likelihood: branch.likelihood,
+                        stream: apart.is_some().then_some(branch.stream),
                     },
                 );
             }
         }
-        tokens += self.read_lens_apart(readings, context, branches)?;
+        if let Some((layer, need)) = apart {
+            tokens += self.read_lens_apart(readings, branches, layer, &need)?;
+        }
+        for (ids, r) in readings.responses.iter_mut() {
+            if r.likelihood.is_some() || !branches.iter().any(|b| &b.ids == ids) {
+                r.stream = None;
+            }
+        }
         let reading = Reading {
             conversation: readings.context_state.clone(),
             responses: branches
@@ -433,65 +468,104 @@ impl Judge {
 
     /// Where the head's lens layer lies past the layers its pass runs (the edit
     /// between two responses is read at the model's last layer,
-    /// [`crate::judge::Head::edit_layer`]): the likelihood there of each response one
-    /// edit apart from another (or of every response, with [`Judge::read_likelihood`]),
-    /// in a pass of their own: the conversation, then those responses, through that
-    /// layer. Other responses get none, since the edit is its only reader, so a check of
-    /// responses that are not one edit apart costs nothing more. Returns the tokens
-    /// run. Where the whole decoder has replaced the layer stack (after reasoning),
-    /// nothing is read and the edit stays out of the verdicts.
-    fn read_lens_apart(
-        &self,
-        readings: &mut Readings,
-        context: &[u32],
-        branches: &[Branch],
-    ) -> Result<usize, JudgeError> {
-        let Some(head) = &self.head else {
-            return Ok(0);
-        };
+    /// [`crate::judge::Head::edit_layer`]): that layer, and which of `branches` get
+    /// their likelihood read there by [`Judge::read_lens_apart`]: each one edit apart
+    /// from another (or every one, with [`Judge::read_likelihood`]). Known from the
+    /// texts and token counts before the model runs. Others get none, since the edit
+    /// is its only reader, so a check of responses that are not one edit apart costs
+    /// nothing more.
+    fn lens_apart(&self, branches: &[Branch]) -> Option<(usize, Vec<bool>)> {
+        let head = self.head.as_ref()?;
         let layer = head.lens_layer();
         if !(head.reads_edits() || self.read_likelihood)
             || self.model.hidden_layers().contains(&layer)
         {
-            return Ok(0);
+            return None;
         }
         let counts: Vec<Vec<usize>> = branches
             .iter()
             .map(|b| Likelihood::part_token_counts(&b.token_parts, b.parts.len()))
             .collect();
-        let one_edit_apart = |i: usize| {
-            let a = &branches[i];
-            branches.iter().zip(&counts).any(|(b, cb)| {
-                a.ids != b.ids && edits::edited_tokens(&a.parts, &b.parts, &counts[i], cb).is_some()
+        let need = (0..branches.len())
+            .map(|i| {
+                let a = &branches[i];
+                self.read_likelihood
+                    || branches.iter().zip(&counts).any(|(b, cb)| {
+                        a.ids != b.ids
+                            && edits::edited_tokens(&a.parts, &b.parts, &counts[i], cb).is_some()
+                    })
             })
-        };
-        let mut need: Vec<&Branch> = Vec::new();
-        for (i, b) in branches.iter().enumerate() {
-            let read = readings.responses[&b.ids].likelihood.is_some();
-            if !read
-                && !need.iter().any(|n| n.ids == b.ids)
-                && (self.read_likelihood || one_edit_apart(i))
+            .collect();
+        Some((layer, need))
+    }
+
+    /// The likelihood at `layer`, past the head's layers, of the responses
+    /// [`Judge::lens_apart`] picked (`need`) and not read before: the head's pass
+    /// continued from its last layer (the conversation's stream once, into a cache
+    /// kept with it, then those responses' streams side by side), so only the layers
+    /// past the head's run. Returns the tokens run. Where the whole decoder has
+    /// replaced the layer stack (after reasoning), nothing is read and the edit stays
+    /// out of the verdicts.
+    fn read_lens_apart(
+        &self,
+        readings: &mut Readings,
+        branches: &[Branch],
+        layer: usize,
+        need: &[bool],
+    ) -> Result<usize, JudgeError> {
+        let mut todo: Vec<&Branch> = Vec::new();
+        for (b, _) in branches.iter().zip(need).filter(|(_, n)| **n) {
+            if readings.responses[&b.ids].likelihood.is_none()
+                && !todo.iter().any(|t| t.ids == b.ids)
             {
-                need.push(b);
+                todo.push(b);
             }
         }
-        let lens: Vec<usize> = need.iter().map(|b| b.ids.len()).collect();
+        if todo.is_empty() {
+            return Ok(0);
+        }
         let mut tokens = 0;
+        let deep = match &readings.deep {
+            Some((l, deep)) if *l == layer => deep.clone(),
+            _ => match self.model.deepen(layer, &readings.context_stream) {
+                Err(ModelError::NoLayerStack) => return Ok(0),
+                deep => {
+                    let deep = deep?;
+                    tokens += deep.len();
+                    readings.deep = Some((layer, deep.clone()));
+                    deep
+                }
+            },
+        };
+        let lens: Vec<usize> = todo.iter().map(|b| b.ids.len()).collect();
         for batch in token_batches(&lens, RESPONSE_PASS_TOKENS) {
-            let batch = &need[batch];
+            let batch = &todo[batch];
             let ids: Vec<Vec<u32>> = batch.iter().map(|b| b.ids.clone()).collect();
             let token_parts: Vec<Vec<Option<usize>>> =
                 batch.iter().map(|b| b.token_parts.clone()).collect();
             let parts: Vec<usize> = batch.iter().map(|b| b.parts.len()).collect();
-            let read =
-                match self
-                    .model
-                    .likelihoods_through(layer, context, &ids, &token_parts, &parts)
-                {
-                    Err(ModelError::NoLayerStack) => return Ok(tokens),
-                    read => read?,
-                };
-            tokens += context.len() + ids.iter().map(Vec::len).sum::<usize>();
+            let streams = ids
+                .iter()
+                .map(|ids| {
+                    readings.responses[ids].stream.as_deref().ok_or_else(|| {
+                        ModelError::Run(
+                            "a response's stream was dropped before its likelihood was read".into(),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<&[f32]>, _>>()?;
+            let read = match self.model.likelihoods_after(
+                layer,
+                &deep,
+                &ids,
+                &streams,
+                &token_parts,
+                &parts,
+            ) {
+                Err(ModelError::NoLayerStack) => return Ok(tokens),
+                read => read?,
+            };
+            tokens += ids.iter().map(Vec::len).sum::<usize>();
             for (ids, likelihood) in ids.iter().zip(read) {
                 if let Some(r) = readings.responses.get_mut(ids) {
                     r.likelihood = Some(likelihood);
