@@ -1,6 +1,6 @@
 //! How faithful is the trained head's evidence? Deletes sentences and reads again.
 //!
-//! The evidence (`src/evidence.rs`) says how much each sentence of a response
+//! The evidence (`src/judge/evidence.rs`) says how much each sentence of a response
 //! carried a verdict, computed from the states of one reading. Whether that is how
 //! the verdict *depends* on the text is an empirical question: deleting a sentence
 //! also changes how the model reads the ones after it and how many tokens the mean

@@ -36,8 +36,10 @@ export function pairParts(result, verdict, first, second) {
     rest: pair.evidence.rest,
     first: a,
     second: b,
-    // one edit apart: each position's net share, half on each version (src/judge/evidence.rs)
+    // one edit apart: each position's net share, half on each version; elsewhere the
+    // same for the sentences both say (src/judge/evidence.rs)
     edit: Boolean(pair.evidence.edit),
+    shared: (pair.evidence.shared || []).length > 0,
   };
 }
 
@@ -116,7 +118,9 @@ export function renderEvidence(el, { verdict, parts, label, pending }) {
             ` against it; deeper colour and a thicker line mean a larger share. A response's scores are its place on each of the judge's dimensions (higher is better there), before the principle weighs them. Each number is that sentence's exact share of the verdict's logit (${label(parts.first)} over ${label(parts.second)}), taken from the same hidden states the verdict was computed from; the shares and a remainder no sentence carries (${signed(parts.rest)}: the average reply's own score and the tokens that open the reply) add up to the logit.`,
             parts.edit
               ? " These two responses are one small edit apart, so their sentences correspond one to one: each number is half of what that position adds to the logit (the first's sentence less the second's), with the model's likelihood of the edit on the edited sentences, and a sentence both say word for word weighs nothing."
-              : "",
+              : parts.shared
+                ? " A sentence both responses say word for word shows half of what it adds to the logit on each side (its share in the first less its share in the second): it weighs only as much as it counts for more in one of them, as a larger part of a shorter reply."
+                : "",
           ),
         ]
       : h("p", { class: "muted" }, pending === "running" ? "The sentences are marked when the check finishes." : pending ? "The sentences are marked only for a check that ran to the end: run it again to see them." : ""),

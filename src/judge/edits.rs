@@ -85,6 +85,38 @@ pub fn edit_value<S: AsRef<str>>(
     Some((diff, value))
 }
 
+/// The parts two responses both say (the same words, as [`edited`] compares parts),
+/// paired in order: the longest common subsequence of the two lists, as `(part of
+/// a, part of b)`. Parts with no words pair with nothing.
+pub fn shared_parts<S: AsRef<str>>(a: &[S], b: &[S]) -> Vec<(usize, usize)> {
+    let a: Vec<String> = a.iter().map(|p| normalized(p.as_ref())).collect();
+    let b: Vec<String> = b.iter().map(|p| normalized(p.as_ref())).collect();
+    let same = |i: usize, j: usize| !a[i].is_empty() && a[i] == b[j];
+    // longest[i][j]: of a[i..] and b[j..]
+    let mut longest = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            longest[i][j] = if same(i, j) {
+                longest[i + 1][j + 1] + 1
+            } else {
+                longest[i + 1][j].max(longest[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < a.len() && j < b.len() {
+        if same(i, j) {
+            out.push((i, j));
+            (i, j) = (i + 1, j + 1);
+        } else if longest[i + 1][j] >= longest[i][j + 1] {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    out
+}
+
 /// Lower case, single spaces, no sentence punctuation or spaces at either end.
 fn normalized(part: &str) -> String {
     part.split_whitespace()
@@ -180,6 +212,16 @@ mod tests {
         assert_eq!(edited_tokens(&a, &b, &[2, 2], &[2, 9]), None);
         assert_eq!(edited_tokens(&a, &b, &[2, 8], &[2, 9]), Some(vec![1]));
         assert_eq!(edited_tokens(&a, &b, &[2], &[2, 9]), None);
+    }
+
+    #[test]
+    fn shared_parts_pair_the_same_words_in_order_once_each() {
+        let a = ["Sure!", "Mix flour and eggs.", "Enjoy.", "Enjoy."];
+        let b = ["sure", "Whisk milk in.", "Mix  flour and eggs", "Enjoy!"];
+        assert_eq!(shared_parts(&a, &b), vec![(0, 0), (1, 2), (2, 3)]);
+        assert_eq!(shared_parts(&["A.", "B."], &["B.", "A."]).len(), 1);
+        assert!(shared_parts(&["...", "x"], &["...", "y"]).is_empty());
+        assert!(shared_parts::<&str>(&[], &["a"]).is_empty());
     }
 
     #[test]

@@ -118,12 +118,14 @@ pub struct ResponseEvidence {
 /// better (a sentence of the second response that the principle favours counts
 /// negative); `first + second + rest` is that logit.
 ///
-/// Where the responses are one edit apart (`edit`), their parts correspond one to
-/// one, and a part's own share would mislead: a sentence both share carries equal and
-/// opposite shares in the two, which cancel in the logit yet would rank as reasons.
-/// So each position's net share (the first's part less the second's) is given half
-/// to each version: a shared sentence weighs nothing, and an edited one is named on
-/// both sides.
+/// A sentence both responses say would mislead with its own shares: they are nearly
+/// equal and opposite in the two, cancel in the logit, yet would rank as two
+/// reasons. So such a pair of parts gets its net share (the first's part less the
+/// second's) half on each side: it weighs only as much as it counts more in one
+/// response than in the other (a larger share of a shorter reply). Where the
+/// responses are one edit apart (`edit`), every position is treated so, the parts
+/// corresponding one to one, and an edited part is named on both sides; elsewhere the
+/// parts both say word for word (`shared`, [`crate::judge::edits::shared_parts`]).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct PairEvidence {
     pub first: Vec<f64>,
@@ -133,6 +135,10 @@ pub struct PairEvidence {
     /// ([`crate::judge::edits`]): already inside `first` and `second`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub edit: Option<EditShare>,
+    /// Where not one edit apart, the parts both responses say, `(first's part,
+    /// second's part)`: each carries half of the two's net share.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shared: Vec<(usize, usize)>,
 }
 
 /// An edit term's share of a pair's logit: half to the first response's edited parts
@@ -163,23 +169,30 @@ pub fn pair_evidence(
         second: b.scores.iter().map(|s| -weigh(s)).collect(),
         rest: weigh(&a.rest) - weigh(&b.rest),
         edit: None,
+        shared: Vec::new(),
     };
-    if let Some(e) = edit.filter(|e| !e.parts.is_empty() && a.parts.len() == b.parts.len()) {
-        for (f, s) in out.first.iter_mut().zip(out.second.iter_mut()) {
-            let half = (*f + *s) / 2.0;
-            (*f, *s) = (half, half);
+    let Some(e) = edit.filter(|e| !e.parts.is_empty() && a.parts.len() == b.parts.len()) else {
+        out.shared = crate::judge::edits::shared_parts(&a.parts, &b.parts);
+        for &(i, j) in &out.shared {
+            let half = (out.first[i] + out.second[j]) / 2.0;
+            (out.first[i], out.second[j]) = (half, half);
         }
-        let per_part = e.term * w[e.dimension] as f64 / (2 * e.parts.len()) as f64;
-        for &p in &e.parts {
-            out.first[p] += per_part;
-            out.second[p] += per_part;
-        }
-        out.edit = Some(EditShare {
-            dimension: e.dimension,
-            parts: e.parts.clone(),
-            per_part,
-        });
+        return out;
+    };
+    for (f, s) in out.first.iter_mut().zip(out.second.iter_mut()) {
+        let half = (*f + *s) / 2.0;
+        (*f, *s) = (half, half);
     }
+    let per_part = e.term * w[e.dimension] as f64 / (2 * e.parts.len()) as f64;
+    for &p in &e.parts {
+        out.first[p] += per_part;
+        out.second[p] += per_part;
+    }
+    out.edit = Some(EditShare {
+        dimension: e.dimension,
+        parts: e.parts.clone(),
+        per_part,
+    });
     out
 }
 
@@ -238,13 +251,27 @@ pub fn reasons(
 ) -> Vec<Reason> {
     let toward = if chosen == responses.0 { 1.0 } else { -1.0 };
     // the dimension with the largest share of a part's weight, its edit term included;
-    // for a pair one edit apart, of the position's net share (see PairEvidence)
-    let dominant = |scores: &[f64], part: usize| -> usize {
-        let mut shares: Vec<f64> = match &pair.edit {
-            Some(_) => (0..w.len())
-                .map(|k| (evidence.0.scores[part][k] - evidence.1.scores[part][k]) * w[k] as f64)
+    // for a part both say, or a pair one edit apart, of the net share (see PairEvidence)
+    let partner = |side: usize, part: usize| -> Option<(usize, usize)> {
+        if pair.edit.is_some() {
+            return Some((part, part));
+        }
+        pair.shared
+            .iter()
+            .find(|s| if side == 0 { s.0 == part } else { s.1 == part })
+            .copied()
+    };
+    let dominant = |side: usize, part: usize| -> usize {
+        let scores = if side == 0 { evidence.0 } else { evidence.1 };
+        let mut shares: Vec<f64> = match partner(side, part) {
+            Some((i, j)) => (0..w.len())
+                .map(|k| (evidence.0.scores[i][k] - evidence.1.scores[j][k]) * w[k] as f64)
                 .collect(),
-            None => scores.iter().zip(w).map(|(s, wk)| s * *wk as f64).collect(),
+            None => scores.scores[part]
+                .iter()
+                .zip(w)
+                .map(|(s, wk)| s * *wk as f64)
+                .collect(),
         };
         if let Some(e) = pair.edit.as_ref().filter(|e| e.parts.contains(&part)) {
             shares[e.dimension] += 2.0 * e.per_part;
@@ -261,16 +288,16 @@ pub fn reasons(
         .ranked()
         .into_iter()
         .map(|r| {
-            let (response, ev, signed) = if r.side == 0 {
-                (responses.0, evidence.0, pair.first[r.part])
+            let (response, signed) = if r.side == 0 {
+                (responses.0, pair.first[r.part])
             } else {
-                (responses.1, evidence.1, pair.second[r.part])
+                (responses.1, pair.second[r.part])
             };
             Reason {
                 response,
                 part: r.part,
                 weight: signed * toward,
-                dimension: dominant(&ev.scores[r.part], r.part),
+                dimension: dominant(r.side, r.part),
             }
         })
         .collect();
@@ -423,13 +450,13 @@ mod tests {
 
     #[test]
     fn an_edit_term_goes_to_the_edited_parts_of_both_responses_and_names_its_column() {
-        let ev = |s: [f64; 2]| ResponseEvidence {
-            parts: vec!["Same. ".into(), "It is 56.".into()],
+        let ev = |s: [f64; 2], result: &str| ResponseEvidence {
+            parts: vec!["Same. ".into(), result.into()],
             score: vec![s[0] + s[1], 0.0],
             scores: vec![vec![s[0], 0.0], vec![s[1], 0.0]],
             rest: vec![0.0, 0.0],
         };
-        let (a, b) = (ev([0.5, 0.25]), ev([0.5, 0.5]));
+        let (a, b) = (ev([0.5, 0.25], "It is 56."), ev([0.5, 0.5], "It is 54."));
         let w = [1.0f32, 2.0];
         let edit = Edit {
             dimension: 1,
@@ -440,9 +467,12 @@ mod tests {
         let e = pair_evidence(&a, &b, &w, Some(&edit));
         // the term times its weight, all of it on the edited part, half on each side
         assert!((e.total() - plain.total() - 1.5).abs() < 1e-12);
-        // the sentence both say weighs nothing; each position's net is split in two
-        assert_ne!(plain.first[0], 0.0);
+        // the sentence both say weighs nothing either way; with the edit each
+        // position's net is split in two
+        assert_eq!(plain.shared, vec![(0, 0)]);
+        assert!(e.shared.is_empty());
         assert_eq!((e.first[0], e.second[0]), (0.0, 0.0));
+        assert_eq!((plain.first[0], plain.second[0]), (0.0, 0.0));
         let net = plain.first[1] + plain.second[1];
         assert!((e.first[1] - (net / 2.0 + 0.75)).abs() < 1e-12);
         assert_eq!(e.first[1], e.second[1]);
@@ -520,6 +550,51 @@ mod tests {
             s.ends_with("; “z” in response 2 weighed against it (-5.50)."),
             "{s}"
         );
+    }
+
+    #[test]
+    fn a_sentence_both_say_carries_half_its_net_share_on_each_side() {
+        let a = ResponseEvidence {
+            parts: vec!["Sure!".into(), "Mix flour and eggs.".into()],
+            score: vec![1.25, 0.0],
+            scores: vec![vec![0.5, 0.0], vec![0.75, 0.0]],
+            rest: vec![0.0, 0.0],
+        };
+        let b = ResponseEvidence {
+            parts: vec!["I can't help.".into(), "sure".into()],
+            score: vec![-0.7, 0.2],
+            scores: vec![vec![-1.0, 0.0], vec![0.3, 0.2]],
+            rest: vec![0.0, 0.0],
+        };
+        let w = [2.0f32, 1.0];
+        let plain = pair_evidence(&a, &b, &w, None);
+        assert_eq!(plain.shared, vec![(0, 1)]);
+        // net 2 × 0.5 − (2 × 0.3 + 0.2) = 0.2, half on each side; the rest untouched
+        assert!((plain.first[0] - 0.1).abs() < 1e-12 && (plain.second[1] - 0.1).abs() < 1e-12);
+        assert_eq!((plain.first[1], plain.second[0]), (1.5, 2.0));
+        let score = |r: &ResponseEvidence| r.score[0] * 2.0 + r.score[1];
+        assert!((plain.total() - (score(&a) - score(&b))).abs() < 1e-12);
+        // its reason is the dimension of the net share: the second's honesty outweighs
+        let why = reasons(&plain, (0, 1), (&a, &b), &w, 0);
+        let sure = why.iter().find(|r| (r.response, r.part) == (0, 0)).unwrap();
+        assert_eq!(sure.dimension, 0);
+        let b_honest = ResponseEvidence {
+            scores: vec![vec![-1.0, 0.0], vec![0.5, 0.5]],
+            ..b.clone()
+        };
+        let e = pair_evidence(&a, &b_honest, &w, None);
+        let why = reasons(&e, (0, 1), (&a, &b_honest), &w, 0);
+        let sure = why.iter().find(|r| (r.response, r.part) == (1, 1)).unwrap();
+        assert_eq!(sure.dimension, 1);
+        // serialized only where there is one
+        let json = serde_json::to_string(&pair_evidence(&b, &b, &w, None)).unwrap();
+        assert!(json.contains("\"shared\":[[0,0],[1,1]]"), "{json}");
+        let none = ResponseEvidence {
+            parts: vec!["Other.".into()],
+            ..a.clone()
+        };
+        let json = serde_json::to_string(&pair_evidence(&none, &b, &w, None)).unwrap();
+        assert!(!json.contains("shared"), "{json}");
     }
 
     #[test]

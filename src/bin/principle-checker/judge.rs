@@ -204,6 +204,10 @@ fn print_evidence(result: &CheckResult) {
             println!(
                 "  (one edit apart: each sentence carries half of its position's net share, the likelier edit included)"
             );
+        } else if !ev.shared.is_empty() {
+            println!(
+                "  (a sentence both responses say carries half of its net share on each side: only what it counts for more in one of them)"
+            );
         }
     }
     println!("\n(each number is a sentence's exact share of the logit, signed towards the chosen response; they and the rest add up to it)");
