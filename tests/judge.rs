@@ -679,25 +679,11 @@ fn an_edit_read_ahead_or_after_its_response_left_reads_as_at_once() {
         .read_ahead(conv, std::slice::from_ref(&refusal))
         .unwrap();
     let back = judge.read_ahead(conv, &pair).unwrap();
-    let (right_ids, wrong_ids) = (
-        judge
-            .response_states(conv, std::slice::from_ref(&right))
-            .unwrap()
-            .responses[0]
-            .len(),
-        judge
-            .response_states(conv, std::slice::from_ref(&wrong))
-            .unwrap()
-            .responses[0]
-            .len(),
-    );
     // both responses read by the head's pass (the first again: its stream was let go),
     // then the conversation and both through the layers past the head's
-    let context = judge
-        .response_states(conv, std::slice::from_ref(&right))
-        .unwrap()
-        .context
-        .len();
+    let tokens = judge.response_states(conv, &pair).unwrap();
+    let (right_ids, wrong_ids) = (tokens.responses[0].len(), tokens.responses[1].len());
+    let context = tokens.context.len();
     assert_eq!(back, 2 * (right_ids + wrong_ids) + context);
     let later = check_all(&judge, conv, &pair, &some).unwrap();
     assert_eq!(later.tokens_processed, 0);
