@@ -422,6 +422,16 @@ def reward_mlp(x0, x1, target, weight, hidden, l2, epochs, lr, seed, nuisance=No
     return {"mean": m, "scale": 1.0 / s, "w1": W1, "b1": b1, "w2": w2}
 
 
+def averaged(mlps):
+    """Networks trained from different seeds, averaged: one network whose hidden units
+    are all of theirs and whose output weights are each divided by their number (the
+    head file reads it as any other), so no one start's accidents decide a score."""
+    if len(mlps) == 1:
+        return mlps[0]
+    return {"mean": mlps[0]["mean"], "scale": mlps[0]["scale"], "w1": np.concatenate([m["w1"] for m in mlps], 1),
+            "b1": np.concatenate([m["b1"] for m in mlps]), "w2": np.concatenate([m["w2"] for m in mlps]) / len(mlps)}
+
+
 def reward(mlp, x):
     return np.tanh(((x - mlp["mean"]) * mlp["scale"]) @ mlp["w1"] + mlp["b1"]) @ mlp["w2"]
 
@@ -634,8 +644,9 @@ class Head:
             weight = weight * balance
             nuis = None if dl is None else dl[use]
             if dim == "ai-safety" and ARGS.ai_reward == "mlp":
-                self.mlp = reward_mlp(X[use, 0], X[use, 1], target[use], weight[use], ARGS.mlp_hidden, ARGS.l2_mlp,
-                                      ARGS.mlp_epochs, ARGS.mlp_lr, SEED, None if nuis is None else nuis[:, 0])
+                self.mlp = averaged([reward_mlp(X[use, 0], X[use, 1], target[use], weight[use], ARGS.mlp_hidden,
+                                                ARGS.l2_mlp, ARGS.mlp_epochs, ARGS.mlp_lr, SEED + 1000 * j,
+                                                None if nuis is None else nuis[:, 0]) for j in range(ARGS.mlp_seeds)])
                 self.scores.append(None)
                 continue
             rank = ARGS.rank if dim in ARGS.conditioned.split(",") else 0
@@ -890,6 +901,8 @@ def main():
     ap.add_argument("--ai-reward", choices=("mlp", "linear"), default="mlp")
     ap.add_argument("--mlp-hidden", type=int, default=16)
     ap.add_argument("--l2-mlp", type=float, default=0.1)
+    ap.add_argument("--mlp-seeds", type=int, default=1,
+                    help="AI-safety reward networks trained from this many seeds and averaged")
     ap.add_argument("--mlp-epochs", type=int, default=300)
     ap.add_argument("--mlp-lr", type=float, default=0.01)
     ap.add_argument("--unrelated-weight", type=float, default=2.0)
