@@ -25,9 +25,13 @@ import heapq
 import json
 import os
 import random
+import sys
 
 import gguf
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import reference_forward as rf  # noqa: E402
 
 
 # --- models -----------------------------------------------------------------------
@@ -35,20 +39,13 @@ import numpy as np
 
 def load(path):
     r = gguf.GGUFReader(path)
-    W = {}
-    for t in r.tensors:
-        a = gguf.quants.dequantize(t.data, t.tensor_type).astype(np.float32)
-        W[t.name] = a.reshape([int(d) for d in reversed(t.shape)])
+    W = rf.weights(r)
     arch = r.fields["general.architecture"].contents()
     f = lambda k: r.fields[f"{arch}.{k}"].contents()  # noqa: E731
     cfg = {"arch": arch, "n_layer": int(f("block_count")), "n_head": int(f("attention.head_count")),
            "n_kv": int(f("attention.head_count_kv")), "eps": float(f("attention.layer_norm_rms_epsilon")),
            "base": float(f("rope.freq_base"))}
     return W, cfg, r
-
-
-def rms(x, w, eps):
-    return (x / np.sqrt((x.astype(np.float64) ** 2).mean(-1, keepdims=True) + eps)).astype(np.float32) * w
 
 
 def rope(x, pos, base, neox):
@@ -82,12 +79,12 @@ def layer_states(W, cfg, ids, pos, mask):
     out = []
     for l in range(cfg["n_layer"]):
         p = f"blk.{l}."
-        x = rms(h, W[p + "attn_norm.weight"], cfg["eps"])
+        x = rf.rms(h, W[p + "attn_norm.weight"], cfg["eps"])
         q, k, v = x @ W[p + "attn_q.weight"].T, x @ W[p + "attn_k.weight"].T, x @ W[p + "attn_v.weight"].T
         hd = q.shape[-1] // H
         q, k, v = q.reshape(S, H, hd), k.reshape(S, KV, hd), v.reshape(S, KV, hd)
         if gemma:
-            q, k = rms(q, W[p + "attn_q_norm.weight"], cfg["eps"]), rms(k, W[p + "attn_k_norm.weight"], cfg["eps"])
+            q, k = rf.rms(q, W[p + "attn_q_norm.weight"], cfg["eps"]), rf.rms(k, W[p + "attn_k_norm.weight"], cfg["eps"])
             base = cfg["base"] if (l + 1) % 6 == 0 else 10000.0  # every sixth layer global
         else:
             base = cfg["base"]
@@ -98,14 +95,14 @@ def layer_states(W, cfg, ids, pos, mask):
         att /= att.sum(-1, keepdims=True)
         a = np.einsum("hst,thd->shd", att, v).reshape(S, H * hd) @ W[p + "attn_output.weight"].T
         if gemma:
-            a = rms(a, W[p + "post_attention_norm.weight"], cfg["eps"])
+            a = rf.rms(a, W[p + "post_attention_norm.weight"], cfg["eps"])
         h = h + a
-        x = rms(h, W[p + "ffn_norm.weight"], cfg["eps"])
+        x = rf.rms(h, W[p + "ffn_norm.weight"], cfg["eps"])
         g, u = x @ W[p + "ffn_gate.weight"].T, x @ W[p + "ffn_up.weight"].T
         act = gelu_tanh(g) if gemma else g / (1 + np.exp(-g))
         m = (act * u) @ W[p + "ffn_down.weight"].T
         if gemma:
-            m = rms(m, W[p + "post_ffw_norm.weight"], cfg["eps"])
+            m = rf.rms(m, W[p + "post_ffw_norm.weight"], cfg["eps"])
         h = h + m
         out.append(h)
     return np.stack(out)

@@ -27,12 +27,18 @@ TEXT = ("Consider the following conversation between a human and an assistant:\n
         "Human: What is the capital of France?\n\nAssistant: The capital of France is Paris.")
 
 
-def load(path):
-    r = gguf.GGUFReader(path)
+def weights(reader):
+    """Every tensor of a GGUF, dequantized to f32, in the shape the file names."""
     W = {}
-    for t in r.tensors:
+    for t in reader.tensors:
         a = gguf.quants.dequantize(t.data, t.tensor_type).astype(np.float32)
         W[t.name] = a.reshape([int(d) for d in reversed(t.shape)])
+    return W
+
+
+def load(path):
+    r = gguf.GGUFReader(path)
+    W = weights(r)
     f = lambda k: r.fields[k].contents()
     cfg = {"n_layer": int(f("llama.block_count")), "n_head": int(f("llama.attention.head_count")),
            "n_kv": int(f("llama.attention.head_count_kv")), "eps": float(f("llama.attention.layer_norm_rms_epsilon")),
